@@ -1,0 +1,279 @@
+"""Open an extract: validate it once into a cache, then serve queries from there.
+
+``open_extract`` is the only way in. It never writes to the extract: the
+source is attached read-only, and everything derived (typed and cleaned
+tables, WGS84 and Web Mercator coordinates, area assignment, the load report)
+goes to a cache database in the user's cache directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import shapely
+
+from .area_index import AreaIndex
+from .areas import AreaSet
+from .cache import CACHE_FORMAT, cache_file, fingerprint, remove_stale
+from .load_report import OK, LoadReport
+from .schema import (
+    COORD_SYSTEMS,
+    DISPUTE_STEPS,
+    DISPUTES,
+    HAZARDS,
+    INCIDENTS,
+    RECTIFICATIONS,
+    RESOURCES,
+    SCHEMA_VERSION,
+    Reason,
+)
+from .sources import ExtractError, attach_source, run, sql_literal
+from .validate import BuildContext, clean_areas, clean_rows, refresh_area_lookup, write_areas
+
+Progress = Callable[[str, float], None]
+
+__all__ = ["Extract", "ExtractError", "open_extract"]
+
+
+def _no_progress(_stage: str, _fraction: float) -> None:
+    pass
+
+
+def connect(path: Path | str, read_only: bool,
+            memory_limit: str = "1GB") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that never downloads extensions."""
+    return duckdb.connect(str(path), read_only=read_only, config={
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "memory_limit": memory_limit,
+        "threads": max(1, min(os.cpu_count() or 2, 8)),
+    })
+
+
+@dataclass
+class Extract:
+    """An opened extract: metadata, areas, load report and a read-only connection."""
+
+    path: Path
+    kind: str
+    meta: dict[str, str]
+    areas: AreaSet
+    report: LoadReport
+    con: duckdb.DuckDBPyConnection
+    cache_path: Path
+    from_cache: bool = False
+
+    @property
+    def region_name(self) -> str:
+        return self.meta.get("region_name") or self.path.stem
+
+    @property
+    def coord_system(self) -> str:
+        return self.meta.get("coord_system", "wgs84")
+
+    @property
+    def classification(self) -> str | None:
+        return self.meta.get("classification") or None
+
+    @property
+    def extracted_at(self) -> datetime | None:
+        text = self.meta.get("extracted_at")
+        if not text:
+            return None
+        try:
+            return datetime.fromisoformat(text.strip().replace("Z", ""))
+        except ValueError:
+            return None
+
+    @property
+    def default_as_of(self) -> date:
+        """``meta.extracted_at``; failing that the newest record; failing that today."""
+        if self.extracted_at is not None:
+            return self.extracted_at.date()
+        rows = self.con.execute(
+            "SELECT max(t) FROM (SELECT max(reported_at) t FROM incidents UNION ALL "
+            "SELECT max(received_at) FROM disputes UNION ALL SELECT max(event_at) "
+            "FROM rectifications UNION ALL SELECT max(discovered_at) FROM hazards)"
+        ).fetchall()
+        return rows[0][0].date() if rows and rows[0][0] is not None else date.today()
+
+    def has(self, table: str) -> bool:
+        """Whether the table was present and usable (it may still have no rows)."""
+        t = self.report.tables.get(table)
+        return t is not None and t.status == OK
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for one thread (DuckDB connections are not shared across threads)."""
+        return self.con.cursor()
+
+    def close(self) -> None:
+        with contextlib.suppress(duckdb.Error):
+            self.con.close()
+
+
+def open_extract(path: str | Path, progress: Progress | None = None,
+                 use_cache: bool = True) -> Extract:
+    """Open, validate and cache an extract. Raises ExtractError when it is unusable."""
+    progress = progress or _no_progress
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise ExtractError(f"extract not found: {path}")
+    try:
+        fp = fingerprint(path)
+    except OSError as exc:
+        raise ExtractError(f"cannot read extract {path}: {exc.strerror or exc}") from exc
+    target = cache_file(path, fp)
+    if use_cache and target.exists():
+        try:
+            return _load_cached(path, target)
+        except (duckdb.Error, KeyError, ValueError, OSError):
+            pass  # a damaged cache entry is rebuilt
+    _build(path, target, fp, progress)
+    remove_stale(path, target)
+    return _load_cached(path, target)
+
+
+def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
+    tmp = target.with_name(f"{target.stem}.tmp-{os.getpid()}.duckdb")
+    scratch = target.with_name(f"{target.stem}.scratch-{os.getpid()}.duckdb")
+    for f in (tmp, scratch):
+        f.unlink(missing_ok=True)
+    con = connect(tmp, read_only=False)
+    try:
+        run(con, f"ATTACH {sql_literal(str(scratch))} AS scratch")
+        run(con, f"SET temp_directory = {sql_literal(str(target.parent / 'spill'))}")
+        source = attach_source(con, path)
+        if not source.tables:
+            foreign = f" (it holds {', '.join(source.foreign_tables[:5])})" \
+                if source.foreign_tables else ""
+            raise ExtractError(f"{path.name} holds none of the extract tables{foreign}")
+        report = LoadReport(str(path), source.kind)
+        if source.foreign_tables:
+            report.notes.append("tables not in the schema, ignored: "
+                                + ", ".join(source.foreign_tables))
+        meta = _read_meta(con, source, report)
+        ctx = BuildContext(con, source, report, meta["coord_system"], AreaSet(), progress)
+        run(con, "CREATE TABLE _quarantine (tbl VARCHAR, row_number BIGINT, "
+                    "record_id VARCHAR, reason VARCHAR)")
+        progress("reading areas", 0.02)
+        clean_areas(ctx)
+        refresh_area_lookup(ctx)
+        steps = [
+            (INCIDENTS, None, 0.05), (RESOURCES, None, 0.75), (HAZARDS, None, 0.8),
+            (RECTIFICATIONS, ("hazard_id", "hazards", Reason.UNKNOWN_HAZARD), 0.85),
+            (DISPUTES, None, 0.9),
+            (DISPUTE_STEPS, ("dispute_id", "disputes", Reason.UNKNOWN_DISPUTE), 0.95),
+        ]
+        for spec, refs, frac in steps:
+            progress(f"validating {spec.name}", frac)
+            clean_rows(ctx, spec, refs)
+        write_areas(con, ctx.areas)
+        _write_kv(con, meta, report, ctx.areas)
+        run(con, "DETACH scratch")
+        run(con, "CHECKPOINT")
+    except duckdb.Error as exc:
+        raise ExtractError(f"cannot read extract {path.name}: {str(exc).splitlines()[0]}") from exc
+    finally:
+        con.close()
+        scratch.unlink(missing_ok=True)
+        Path(str(scratch) + ".wal").unlink(missing_ok=True)
+    try:
+        changed = fingerprint(path) != fp
+    except OSError:
+        changed = True
+    if changed:
+        tmp.unlink(missing_ok=True)
+        raise ExtractError(f"{path.name} changed while it was being read; try again")
+    os.replace(tmp, target)
+    progress("done", 1.0)
+
+
+def _read_meta(con: duckdb.DuckDBPyConnection, source, report: LoadReport) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    rep = report.table("meta")
+    st = source.tables.get("meta")
+    if st is not None:
+        if "key" in st.columns and "value" in st.columns:
+            try:
+                rows = con.execute(
+                    f"SELECT CAST(key AS VARCHAR), CAST(value AS VARCHAR) FROM {st.relation}"
+                ).fetchall()
+                rep.rows, rep.status = len(rows), OK
+                for k, v in rows:
+                    if k is not None and v is not None and k.strip() not in meta:
+                        meta[k.strip()] = v.strip()
+            except duckdb.Error as exc:
+                rep.set_aside_whole(f"unreadable: {str(exc).splitlines()[0]}", "unreadable")
+        else:
+            rep.set_aside_whole("missing required column(s): key, value", "missing_columns")
+    cs = meta.get("coord_system", "wgs84").lower()
+    if cs in ("cgcs2000", "epsg:4326", "epsg:4490"):
+        cs = "wgs84"
+    if cs not in COORD_SYSTEMS:
+        report.notes.append(f"meta.coord_system '{meta.get('coord_system')}' unknown; wgs84 used")
+        cs = "wgs84"
+    meta["coord_system"] = cs
+    version = meta.get("schema_version")
+    if version is not None and version != SCHEMA_VERSION:
+        report.notes.append(f"schema_version {version!r}; this cockpit reads version 1")
+    return meta
+
+
+def _write_kv(con: duckdb.DuckDBPyConnection, meta: dict[str, str], report: LoadReport,
+              areas: AreaSet) -> None:
+    run(con, "CREATE TABLE _kv (key VARCHAR PRIMARY KEY, value BLOB)")
+    buf = io.BytesIO()
+    arrays = areas.index.to_arrays() if areas.index is not None else {}
+    np.savez(buf, index_map=areas.index_map, **{f"ix_{k}": v for k, v in arrays.items()})
+    doc = {"tables": {k: vars(v) for k, v in report.tables.items()}, "notes": report.notes,
+           "source": report.source, "kind": report.kind}
+    for key, value in (("format", CACHE_FORMAT.encode()),
+                       ("meta", json.dumps(meta, ensure_ascii=False).encode()),
+                       ("load_report", json.dumps(doc, ensure_ascii=False).encode()),
+                       ("area_index", buf.getvalue())):
+        run(con, "INSERT INTO _kv VALUES (?, ?)", [key, value])
+
+
+def _load_cached(path: Path, target: Path) -> Extract:
+    con = connect(target, read_only=True, memory_limit="1GB")
+    try:
+        kv = dict(con.execute("SELECT key, value FROM _kv").fetchall())
+        if kv["format"].decode() != CACHE_FORMAT:
+            raise ValueError("old cache format")
+        meta = json.loads(kv["meta"].decode())
+        doc = json.loads(kv["load_report"].decode())
+        report = LoadReport.from_json(doc["source"], doc["kind"], doc["tables"], doc["notes"])
+        areas = _load_areas(con, kv["area_index"])
+    except Exception:
+        con.close()
+        raise
+    return Extract(path, report.kind, meta, areas, report, con, target, from_cache=True)
+
+
+def _load_areas(con: duckdb.DuckDBPyConnection, index_blob: bytes) -> AreaSet:
+    rows = con.execute(
+        "SELECT area_id, name, level, parent_idx, population, geom_wkb FROM areas ORDER BY area_idx"
+    ).fetchall()
+    areas = AreaSet()
+    for area_id, name, level, parent, pop, wkb in rows:
+        geom = shapely.from_wkb(wkb) if wkb is not None else None
+        areas.add(area_id, name, level, geom, np.nan if pop is None else float(pop), int(parent))
+    with np.load(io.BytesIO(index_blob)) as z:
+        areas.index_map = z["index_map"].astype(np.int32)
+        ix = {k[3:]: z[k] for k in z.files if k.startswith("ix_")}
+    if ix and len(areas.index_map):
+        areas.index = AreaIndex.from_arrays(ix, [areas.geoms[i] for i in areas.index_map])
+    return areas
+
+
+# Re-exported for callers that format dates of the extract.
+DISPUTES_TABLE, HAZARDS_TABLE = DISPUTES.name, HAZARDS.name

@@ -1,0 +1,84 @@
+"""The key figures (``report --json``), built only from the query API.
+
+The keys and definitions are a contract (../shared/design.md): scripts and
+checks read them. More keys may be added; none may be renamed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .extract import Extract
+from .filters import FilterState
+from .queries import Query
+from .schema import HAZARD_STATES, INCIDENT_CATEGORIES
+
+
+def _rate(num: int, den: int) -> float | None:
+    return num / den if den else None
+
+
+def incidents_section(q: Query, state: FilterState) -> dict[str, Any]:
+    yoy = q.year_over_year(state)
+    by_category = q.incidents_by_category(state)
+    return {
+        "total": q.incident_count(state),
+        "unlocated": q.unlocated_count(state),
+        "by_category": {k: by_category.get(k, 0) for k in INCIDENT_CATEGORIES}
+        | {k: v for k, v in by_category.items() if k not in INCIDENT_CATEGORIES},
+        "by_area_top": q.top_areas(state, 10),
+        "yoy": {"month": yoy.month, "current": yoy.current, "previous": yoy.previous,
+                "change_pct": yoy.change_pct},
+    }
+
+
+def resources_section(q: Query, state: FilterState) -> dict[str, Any]:
+    by_kind = q.resources_by_kind(state)
+    return {"total": sum(by_kind.values()), "available": q.available_resources(state),
+            "by_kind": by_kind}
+
+
+def hazards_section(q: Query, state: FilterState) -> dict[str, Any]:
+    by_risk = q.hazard_states(state)
+    by_state = {s: sum(d[s] for d in by_risk.values()) for s in HAZARD_STATES}
+    total = sum(by_state.values())
+    major = by_risk.get("major", {s: 0 for s in HAZARD_STATES})
+    major_total = sum(major[s] for s in HAZARD_STATES)
+    return {
+        "total": total,
+        "by_state": by_state,
+        "overdue": sum(d["overdue"] for d in by_risk.values()),
+        "rectification_rate": _rate(by_state["rectified"] + by_state["verified"], total),
+        "major_rectification_rate": _rate(major["rectified"] + major["verified"], major_total),
+        "by_risk_level": {k: {s: v[s] for s in HAZARD_STATES} for k, v in sorted(by_risk.items())},
+    }
+
+
+def disputes_section(q: Query, state: FilterState) -> dict[str, Any]:
+    by_status = q.disputes_by(state, "status")
+    finished = by_status["resolved"] + by_status["failed"] + by_status["referred"]
+    return {
+        "total": sum(by_status.values()),
+        "by_status": by_status,
+        "by_level": q.disputes_by(state, "level"),
+        "success_rate": _rate(by_status["resolved"], finished),
+    }
+
+
+def build_report(extract: Extract, state: FilterState) -> dict[str, Any]:
+    """Every figure of ``report --json`` for ``state``."""
+    q = Query(extract)
+    as_of = q.as_of(state)
+    return {
+        "region": extract.region_name,
+        "as_of": as_of.isoformat(),
+        "window": {"from": state.start.isoformat() if state.start else None,
+                   "to": state.end.isoformat() if state.end else None,
+                   "areas": sorted(state.areas)},
+        "incidents": incidents_section(q, state),
+        "resources": resources_section(q, state),
+        "hazards": hazards_section(q, state),
+        "disputes": disputes_section(q, state),
+        "load_report": extract.report.to_json(),
+        "notes": list(extract.report.notes),
+    }

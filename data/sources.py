@@ -1,0 +1,173 @@
+"""Where an extract's tables come from: one DuckDB file or a Parquet directory.
+
+A source is attached to a working DuckDB connection read-only and each of its
+tables is exposed as a relation name (``src_<table>``) that the validator reads
+from. Nothing here writes to the extract.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from .schema import TABLES
+
+
+class ExtractError(Exception):
+    """The extract cannot be read at all; the message is one line for the user."""
+
+
+def sql_literal(text: str) -> str:
+    """Quote a string as an SQL literal (for DDL that takes no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def run(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> None:
+    """Execute a statement and consume its result (DuckDB 2 refuses new work on a
+    connection while a result is pending)."""
+    con.execute(sql, params).fetchall() if params is not None else con.execute(sql).fetchall()
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class SourceTable:
+    name: str
+    relation: str
+    """Name of the view/table in the working connection that reads it."""
+    columns: dict[str, str]
+    """Lower-case column name → DuckDB type name."""
+    column_names: dict[str, str] = field(default_factory=dict)
+    """Lower-case column name → name as written by the producer."""
+    broken_files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Source:
+    path: Path
+    kind: str  # "duckdb" or "parquet"
+    tables: dict[str, SourceTable]
+    foreign_tables: list[str]
+    """Tables present that the schema does not know (kept and ignored)."""
+
+
+def _describe(con: duckdb.DuckDBPyConnection,
+              relation: str) -> tuple[dict[str, str], dict[str, str]]:
+    rows = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    types = {str(r[0]).lower(): str(r[1]) for r in rows}
+    names = {str(r[0]).lower(): str(r[0]) for r in rows}
+    return types, names
+
+
+def attach_source(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
+    """Attach ``path`` read-only to ``con``; raise ExtractError when it cannot be read."""
+    if not path.exists():
+        raise ExtractError(f"extract not found: {path}")
+    if path.is_dir():
+        return _attach_parquet_dir(con, path)
+    return _attach_duckdb_file(con, path)
+
+
+def _attach_duckdb_file(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ExtractError(f"cannot read extract {path}: {exc.strerror}") from exc
+    if size == 0:
+        raise ExtractError(f"extract is an empty file: {path}")
+    if not os.access(path, os.R_OK):
+        raise ExtractError(f"no permission to read extract: {path}")
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if head[:4] == b"PAR1":
+        raise ExtractError(f"{path.name} is a single Parquet file; give the extract directory")
+    try:
+        run(con, f"ATTACH {sql_literal(str(path))} AS src (READ_ONLY)")
+    except duckdb.Error as exc:
+        raise ExtractError(_attach_message(path, exc)) from exc
+    try:
+        listed = con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'"
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise ExtractError(f"extract {path.name} is corrupt: {_first_line(exc)}") from exc
+    by_lower = {}
+    for (name,) in listed:
+        by_lower.setdefault(str(name).lower(), str(name))
+    tables: dict[str, SourceTable] = {}
+    for name in TABLES:
+        if name not in by_lower:
+            continue
+        relation = f"src.{quote_ident(by_lower[name])}"
+        try:
+            types, names = _describe(con, relation)
+        except duckdb.Error as exc:
+            raise ExtractError(f"extract {path.name} is corrupt: {_first_line(exc)}") from exc
+        tables[name] = SourceTable(name, relation, types, names)
+    foreign = sorted(n for lower, n in by_lower.items() if lower not in TABLES)
+    return Source(path, "duckdb", tables, foreign)
+
+
+def _attach_message(path: Path, exc: duckdb.Error) -> str:
+    text = _first_line(exc)
+    if "lock" in text.lower():
+        return f"extract {path.name} is locked by another process (still being written?)"
+    if "not a valid DuckDB database" in text or "Invalid Input" in text:
+        return f"{path.name} is not a DuckDB extract (not a valid DuckDB database file)"
+    if "version" in text.lower():
+        return f"{path.name} was written by an incompatible DuckDB version: {text}"
+    return f"cannot open extract {path.name}: {text}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _parquet_files(path: Path, name: str) -> list[Path]:
+    folder = path / name
+    files: list[Path] = []
+    if folder.is_dir():
+        files = sorted(p for p in folder.rglob("*.parquet") if p.is_file())
+    single = path / f"{name}.parquet"
+    if single.is_file():
+        files.append(single)
+    return files
+
+
+def _attach_parquet_dir(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
+    tables: dict[str, SourceTable] = {}
+    for name in TABLES:
+        files = _parquet_files(path, name)
+        if not files:
+            continue
+        good: list[str] = []
+        broken: list[str] = []
+        for f in files:
+            try:
+                # The footer holds the schema and row counts: cheap, and catches
+                # truncated or foreign files before a full scan trips on them.
+                con.execute("SELECT num_rows FROM parquet_file_metadata(?)", [str(f)]).fetchall()
+                good.append(str(f))
+            except duckdb.Error:
+                broken.append(str(f.relative_to(path)))
+        relation = f"src_{name}"
+        if good:
+            rel = con.read_parquet(good, hive_partitioning=True, union_by_name=True)
+            rel.create_view(relation, replace=True)
+            types, names = _describe(con, relation)
+        else:
+            types, names = {}, {}
+        tables[name] = SourceTable(name, relation, types, names, broken)
+    foreign = sorted(
+        p.name for p in path.iterdir()
+        if p.is_dir() and p.name not in TABLES and any(p.rglob("*.parquet"))
+    )
+    if not tables:
+        raise ExtractError(f"{path} holds no extract tables (no incidents/, areas/, ... folders)")
+    return Source(path, "parquet", tables, foreign)

@@ -1,0 +1,446 @@
+"""Validate and clean each extract table into the working cache.
+
+For every schema table this reads the producer's rows, types them, decides per
+row whether it is usable (the first set-aside reason that applies wins), counts
+repairs, and writes the clean table into the cache database ordered by time.
+Rejected rows go to ``_quarantine`` with their reason so they can be shown.
+Missing or unreadable tables become empty tables, so the query layer never has
+to ask whether a table exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import shapely
+
+from .areas import AreaSet
+from .geo_clean import GEO_REASONS, clean_points
+from .load_report import OK, LoadReport, TableReport
+from .schema import (
+    AREA_LEVELS,
+    AREAS,
+    TABLES,
+    TEXT,
+    Column,
+    Reason,
+    Table,
+)
+from .sources import Source, SourceTable, quote_ident, run
+from .typing_sql import code, typed
+
+Progress = Callable[[str, float], None]
+
+_POLYGONAL = ("Polygon", "MultiPolygon")
+
+
+@dataclass
+class BuildContext:
+    con: duckdb.DuckDBPyConnection
+    source: Source
+    report: LoadReport
+    coord_system: str
+    areas: AreaSet
+    progress: Progress
+
+
+def _missing_required(spec: Table, st: SourceTable) -> list[str]:
+    return [c for c in spec.required_columns if c not in st.columns]
+
+
+def _open_table(ctx: BuildContext, spec: Table) -> tuple[SourceTable | None, TableReport]:
+    """The readable source table, or None after recording why it is not used."""
+    rep = ctx.report.table(spec.name)
+    st = ctx.source.tables.get(spec.name)
+    if st is None:
+        return None, rep
+    if st.broken_files:
+        ctx.report.notes.append(
+            f"{spec.name}: {len(st.broken_files)} unreadable Parquet file(s) skipped: "
+            + ", ".join(st.broken_files[:5])
+        )
+        rep.adjusted["broken_file_skipped"] = len(st.broken_files)
+    if not st.columns:
+        rep.status = "set_aside"
+        rep.message = "no readable file"
+        return None, rep
+    try:
+        rep.rows = int(ctx.con.execute(f"SELECT count(*) FROM {st.relation}").fetchall()[0][0])
+    except duckdb.Error as exc:
+        rep.set_aside_whole(f"unreadable: {str(exc).splitlines()[0]}", "unreadable")
+        return None, rep
+    missing = _missing_required(spec, st)
+    if missing:
+        rep.set_aside_whole("missing required column(s): " + ", ".join(missing),
+                            "missing_columns")
+        return None, rep
+    rep.status = OK
+    return st, rep
+
+
+# --------------------------------------------------------------------------- areas
+
+def clean_areas(ctx: BuildContext) -> None:
+    """Read the areas table into ``ctx.areas`` (geometry work is done in shapely)."""
+    st, rep = _open_table(ctx, AREAS)
+    if st is None:
+        return
+    exprs = []
+    for name in ("area_id", "name", "level", "parent_id", "geom_wkb", "population"):
+        col = AREAS.column(name)
+        val, bad = typed(st.column_names.get(name), st.columns.get(name), col.kind)
+        exprs += [val, bad]
+    try:
+        rows = ctx.con.execute(f"SELECT {', '.join(exprs)} FROM {st.relation}").fetchall()
+    except duckdb.Error as exc:
+        rep.set_aside_whole(f"unreadable: {str(exc).splitlines()[0]}", "unreadable")
+        return
+    reasons: dict[str, int] = {}
+    adjusted: dict[str, int] = {}
+    kept: list[tuple[str, str, str, str | None, shapely.Geometry, float]] = []
+    seen: set[str] = set()
+
+    def reject(why: str) -> None:
+        reasons[why] = reasons.get(why, 0) + 1
+
+    wkbs = [r[8] for r in rows]
+    geoms = shapely.from_wkb(np.asarray(wkbs, dtype=object), on_invalid="ignore")
+    for r, geom in zip(rows, geoms, strict=True):
+        area_id = (r[0] or "").strip()
+        level = (r[4] or "").strip().lower()
+        if not area_id:
+            reject(Reason.MISSING_ID)
+            continue
+        geom, why = _polygon_or_reason(geom, ctx.coord_system)
+        if why is not None and why != Reason.REPAIRED_GEOMETRY:
+            reject(why)
+            continue
+        if level not in AREA_LEVELS:
+            reject(Reason.UNKNOWN_LEVEL)
+            continue
+        if area_id in seen:
+            reject(Reason.DUPLICATE_ID)
+            continue
+        seen.add(area_id)
+        if why == Reason.REPAIRED_GEOMETRY:
+            adjusted[why] = adjusted.get(why, 0) + 1
+        if r[11]:
+            key = f"{Reason.BAD_OPTIONAL_VALUE}:population"
+            adjusted[key] = adjusted.get(key, 0) + 1
+        pop = float(r[10]) if r[10] is not None else np.nan
+        kept.append((area_id, r[2] if r[2] is not None else area_id, level, r[6], geom, pop))
+    for area_id, name, level, _parent, geom, pop in kept:
+        ctx.areas.add(area_id, name, level, geom, pop)
+    for i, (_a, _n, _l, parent_id, _g, _p) in enumerate(kept):
+        if parent_id is None or not str(parent_id).strip():
+            continue
+        p = ctx.areas.idx_of(str(parent_id).strip())
+        if p is None or p == i:
+            adjusted["unknown_parent"] = adjusted.get("unknown_parent", 0) + 1
+        else:
+            ctx.areas.parent[i] = p
+    _break_parent_cycles(ctx.areas, adjusted)
+    rep.reasons, rep.adjusted = reasons, {**rep.adjusted, **adjusted}
+    rep.quarantined = sum(reasons.values())
+    ctx.areas.build_index()
+
+
+def _polygon_or_reason(geom: shapely.Geometry | None,
+                       coord_system: str) -> tuple[shapely.Geometry | None, str | None]:
+    from .coords import to_wgs84
+
+    if geom is None or shapely.is_empty(geom):
+        return None, Reason.INVALID_GEOMETRY
+    repaired = False
+    if not shapely.is_valid(geom):
+        geom = shapely.make_valid(geom)
+        repaired = True
+    if geom.geom_type == "GeometryCollection":
+        parts = [g for g in shapely.get_parts(geom) if g.geom_type in _POLYGONAL]
+        geom = shapely.union_all(parts) if parts else None
+    if geom is None or geom.geom_type not in _POLYGONAL or shapely.is_empty(geom):
+        return None, Reason.INVALID_GEOMETRY
+    x0, y0, x1, y1 = geom.bounds
+    if not (np.isfinite([x0, y0, x1, y1]).all() and x0 >= -180 and x1 <= 180
+            and y0 >= -90 and y1 <= 90):
+        return None, Reason.COORDINATES_OUT_OF_RANGE
+    if coord_system != "wgs84":
+        geom = shapely.transform(
+            geom, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], coord_system))
+        )
+    return geom, (Reason.REPAIRED_GEOMETRY if repaired else None)
+
+
+def _break_parent_cycles(areas: AreaSet, adjusted: dict[str, int]) -> None:
+    for start in range(len(areas)):
+        seen = {start}
+        cur = areas.parent[start]
+        while cur >= 0:
+            if cur in seen:
+                areas.parent[start] = -1
+                adjusted["parent_cycle"] = adjusted.get("parent_cycle", 0) + 1
+                break
+            seen.add(cur)
+            cur = areas.parent[cur]
+
+
+def write_areas(con: duckdb.DuckDBPyConnection, areas: AreaSet) -> None:
+    wkb = [None if g is None else shapely.to_wkb(g) for g in areas.geoms]
+    table = pa.table({
+        "area_idx": pa.array(np.arange(len(areas), dtype=np.int32)),
+        "area_id": pa.array(areas.ids, pa.string()),
+        "name": pa.array(areas.names, pa.string()),
+        "level": pa.array(areas.levels, pa.string()),
+        "parent_idx": pa.array(np.asarray(areas.parent, dtype=np.int32)),
+        "population": pa.array(np.asarray(areas.population, dtype=np.float64),
+                               from_pandas=True),
+        "geom_wkb": pa.array(wkb, pa.binary()),
+    })
+    con.register("_areas_arrow", table)
+    run(con, "CREATE OR REPLACE TABLE areas AS SELECT * FROM _areas_arrow ORDER BY area_idx")
+    con.unregister("_areas_arrow")
+
+
+# --------------------------------------------------------------------------- rows
+
+def refresh_area_lookup(ctx: BuildContext) -> None:
+    table = pa.table({"area_id": pa.array(ctx.areas.ids, pa.string()),
+                      "area_idx": pa.array(np.arange(len(ctx.areas), dtype=np.int32))})
+    ctx.con.register("_lookup_arrow", table)
+    run(ctx.con, "CREATE OR REPLACE TABLE scratch.area_lookup AS SELECT * FROM _lookup_arrow")
+    ctx.con.unregister("_lookup_arrow")
+
+
+def final_columns(spec: Table) -> list[str]:
+    """Columns of the clean table in the cache (same for present and absent tables)."""
+    cols = ["_row"]
+    for c in spec.columns:
+        if c.name == "area_id":
+            continue
+        cols.append(c.name)
+    if spec.point:
+        cols += ["mx", "my"]
+    if any(c.name == "area_id" for c in spec.columns):
+        cols.append("area_idx")
+    return cols
+
+
+def clean_rows(ctx: BuildContext, spec: Table,
+               references: tuple[str, str, str] | None = None) -> None:
+    """Clean one row table (everything but meta and areas).
+
+    ``references`` = (column, referenced table, reason) for event tables whose
+    rows must point at a kept row of another table.
+    """
+    st, rep = _open_table(ctx, spec)
+    ctx.progress(f"reading {spec.name}", 0.0)
+    if st is None:
+        _create_empty(ctx, spec)
+        return
+    n = rep.rows
+    value: dict[str, str] = {}
+    bad: dict[str, str] = {}
+    for c in spec.columns:
+        value[c.name], bad[c.name] = typed(st.column_names.get(c.name), st.columns.get(c.name),
+                                           c.kind)
+    params: dict[str, object] = {}
+    geo = _geo_arrow(ctx, spec, st, value, bad, n)
+    ctx.con.register("_geo", geo)
+
+    select: list[str] = ["g._row AS _row"]
+    adj: list[tuple[str, str]] = []
+    for c in spec.columns:
+        if spec.point and c.name in ("lon", "lat"):
+            select.append(f"g._g_{c.name} AS {c.name}")
+            continue
+        expr = value[c.name]
+        if c.codes is not None:
+            params[f"codes_{c.name}"] = list(c.codes)
+            expr, unknown = code(expr, f"codes_{c.name}")
+            adj.append((f"{Reason.UNKNOWN_CODE}:{c.name}", unknown))
+        elif not c.required and c.kind != TEXT:
+            adj.append((f"{Reason.BAD_OPTIONAL_VALUE}:{c.name}", bad[c.name]))
+        if c.name == "available":
+            expr = f"coalesce({expr}, TRUE)"  # the schema's default
+        select.append(f"{expr} AS {quote_ident(c.name)}")
+    if spec.point:
+        select += ["g._g_mx AS mx", "g._g_my AS my", "g._g_area_pip AS area_pip"]
+        adj.append((Reason.SWAPPED_COORDINATES, "g._g_swapped"))
+    select.append(_reason_sql(spec, value) + " AS _reason")
+    adj_sql = " + ".join(f"(CASE WHEN {cond} THEN {1 << k} ELSE 0 END)::BIGINT"
+                         for k, (_key, cond) in enumerate(adj)) or "0::BIGINT"
+    select.append(f"{adj_sql} AS _adj")
+    sql = (f"CREATE OR REPLACE TABLE scratch.stage AS SELECT {', '.join(select)} "
+           f"FROM (SELECT * FROM {st.relation}) s POSITIONAL JOIN _geo g")
+    try:
+        run(ctx.con, sql, params)
+    except duckdb.Error as exc:
+        ctx.con.unregister("_geo")
+        rep.set_aside_whole(f"unreadable: {str(exc).splitlines()[0]}", "unreadable")
+        _create_empty(ctx, spec)
+        return
+    ctx.con.unregister("_geo")
+    ctx.progress(f"checking {spec.name}", 0.6)
+    if references is not None:
+        col, table, why = references
+        ref_id = _id_column(table)
+        run(ctx.con,
+            f"UPDATE scratch.stage SET _reason = $why WHERE _reason IS NULL AND "
+            f"({col} IS NULL OR {col} NOT IN (SELECT {ref_id} FROM main.{table}))",
+            {"why": why},
+        )
+    if spec.id_column:
+        _mark_duplicates(ctx.con, spec.id_column)
+    _finish(ctx, spec, rep, adj)
+
+
+def _id_column(table: str) -> str:
+    ident = TABLES[table].id_column
+    assert ident is not None
+    return ident
+
+
+def _reason_sql(spec: Table, value: dict[str, str]) -> str:
+    whens = []
+    if spec.id_column:
+        v = value[spec.id_column]
+        whens.append(f"WHEN ({v}) IS NULL OR trim({v}) = '' THEN '{Reason.MISSING_ID}'")
+    if spec.time_column:
+        whens.append(f"WHEN ({value[spec.time_column]}) IS NULL THEN '{Reason.BAD_TIMESTAMP}'")
+    if spec.point:
+        whens.append("WHEN g._g_geo_reason IS NOT NULL THEN g._g_geo_reason")
+    if not whens:
+        return "CAST(NULL AS VARCHAR)"
+    return "CASE " + " ".join(whens) + " ELSE NULL END"
+
+
+def _geo_arrow(ctx: BuildContext, spec: Table, st: SourceTable, value: dict[str, str],
+               bad: dict[str, str], n: int) -> pa.Table:
+    """Row numbers, and for point tables the checked WGS84 coordinates, in scan order."""
+    cols: dict[str, pa.Array] = {"_row": pa.array(np.arange(n, dtype=np.int64))}
+    if not spec.point:
+        return pa.table(cols)
+    lon_v, lat_v = value["lon"], value["lat"]
+    res = ctx.con.execute(
+        f"SELECT coalesce({lon_v}, 'NaN'::DOUBLE) AS lon, coalesce({lat_v}, 'NaN'::DOUBLE) AS lat,"
+        f" (({lon_v}) IS NULL OR ({lat_v}) IS NULL) AS is_null,"
+        f" ({bad['lon']} OR {bad['lat']}) AS unreadable FROM {st.relation}"
+    ).fetchnumpy()
+    is_null = np.asarray(res["is_null"], dtype=bool) & ~np.asarray(res["unreadable"], dtype=bool)
+    geo = clean_points(np.asarray(res["lon"]), np.asarray(res["lat"]), is_null,
+                       np.asarray(res["unreadable"], dtype=bool), spec.point_required,
+                       ctx.coord_system, ctx.areas)
+    del res
+    codes = geo.reason.astype(np.int8)
+    dictionary = pa.array([r or "" for r in GEO_REASONS], pa.string())
+    reason = pa.DictionaryArray.from_arrays(
+        pa.array(codes, mask=codes == 0), dictionary)
+    usable = geo.reason == 0
+    cols.update({
+        "_g_geo_reason": reason.cast(pa.string()),
+        "_g_swapped": pa.array(geo.swapped & usable),
+        "_g_lon": pa.array(geo.lon, mask=~np.isfinite(geo.lon)),
+        "_g_lat": pa.array(geo.lat, mask=~np.isfinite(geo.lat)),
+        "_g_mx": pa.array(geo.mx, mask=~np.isfinite(geo.mx)),
+        "_g_my": pa.array(geo.my, mask=~np.isfinite(geo.my)),
+        "_g_area_pip": pa.array(geo.area),
+    })
+    return pa.table(cols)
+
+
+def _mark_duplicates(con: duckdb.DuckDBPyConnection, id_col: str) -> None:
+    ident = quote_ident(id_col)
+    run(con,
+        f"""
+        UPDATE scratch.stage SET _reason = '{Reason.DUPLICATE_ID}'
+        FROM (
+            SELECT {ident} AS dup_id, min(_row) AS first_row FROM scratch.stage
+            WHERE _reason IS NULL GROUP BY {ident} HAVING count(*) > 1
+        ) d
+        WHERE scratch.stage._reason IS NULL AND scratch.stage.{ident} = d.dup_id
+          AND scratch.stage._row <> d.first_row
+        """
+    )
+
+
+def _finish(ctx: BuildContext, spec: Table, rep: TableReport,
+            adj: list[tuple[str, str]]) -> None:
+    con = ctx.con
+    reasons = con.execute(
+        "SELECT _reason, count(*) FROM scratch.stage WHERE _reason IS NOT NULL GROUP BY 1"
+    ).fetchall()
+    rep.reasons = {str(r): int(c) for r, c in reasons}
+    rep.quarantined = sum(rep.reasons.values())
+    if adj:
+        sums = ", ".join(f"sum((_adj >> {k}) & 1)" for k in range(len(adj)))
+        counts = con.execute(
+            f"SELECT {sums} FROM scratch.stage WHERE _reason IS NULL").fetchall()[0]
+        for (key, _cond), cnt in zip(adj, counts, strict=True):
+            if cnt:
+                rep.adjusted[key] = int(cnt)
+    id_expr = quote_ident(spec.id_column) if spec.id_column else "NULL"
+    run(con,
+        f"INSERT INTO _quarantine SELECT $t, _row, CAST({id_expr} AS VARCHAR), _reason "
+        "FROM scratch.stage WHERE _reason IS NOT NULL",
+        {"t": spec.name},
+    )
+    has_area = any(c.name == "area_id" for c in spec.columns)
+    if has_area:
+        _add_pseudo_areas(ctx, spec, rep)
+    cols = []
+    for name in final_columns(spec):
+        if name == "area_idx":
+            pip = "NULLIF(s.area_pip, -1)" if spec.point else "NULL"
+            cols.append(f"CAST(coalesce({pip}, m.area_idx) AS INTEGER) AS area_idx")
+        else:
+            cols.append(f"s.{quote_ident(name)}")
+    join = ("LEFT JOIN scratch.area_lookup m ON s.area_id = m.area_id" if has_area else "")
+    order = f"s.{quote_ident(spec.time_column)}, s._row" if spec.time_column else "s._row"
+    ctx.progress(f"writing {spec.name}", 0.8)
+    run(con,
+        f"CREATE OR REPLACE TABLE main.{spec.name} AS SELECT {', '.join(cols)} "
+        f"FROM scratch.stage s {join} WHERE s._reason IS NULL ORDER BY {order}"
+    )
+    run(con, "DROP TABLE scratch.stage")
+
+
+def _add_pseudo_areas(ctx: BuildContext, spec: Table, rep: TableReport) -> None:
+    """Area ids the areas table does not know become pseudo areas (counted as repairs)."""
+    pip = "coalesce(area_pip, -1) < 0" if spec.point else "TRUE"
+    rows = ctx.con.execute(
+        f"SELECT area_id, count(*) FROM scratch.stage WHERE _reason IS NULL AND {pip} "
+        "AND area_id IS NOT NULL AND trim(area_id) <> '' "
+        "AND area_id NOT IN (SELECT area_id FROM scratch.area_lookup) GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    if not rows:
+        return
+    for area_id, _cnt in rows:
+        ctx.areas.add(str(area_id), str(area_id), None, None)
+    # Without an areas table every area_id is "unknown": nothing to report then.
+    if ctx.report.table("areas").status == OK:
+        rep.adjusted[Reason.UNKNOWN_AREA] = int(sum(c for _a, c in rows))
+    refresh_area_lookup(ctx)
+
+
+def _create_empty(ctx: BuildContext, spec: Table) -> None:
+    cols = []
+    for name in final_columns(spec):
+        if name == "_row":
+            cols.append("CAST(NULL AS BIGINT) AS _row")
+        elif name in ("mx", "my"):
+            cols.append(f"CAST(NULL AS FLOAT) AS {name}")
+        elif name == "area_idx":
+            cols.append("CAST(NULL AS INTEGER) AS area_idx")
+        else:
+            c: Column = spec.column(name)
+            val, _bad = typed(None, None, c.kind)
+            if c.codes is not None:
+                val = "CAST(NULL AS VARCHAR)"
+            cols.append(f"{val} AS {quote_ident(name)}")
+    run(ctx.con, f"CREATE OR REPLACE TABLE main.{spec.name} AS SELECT {', '.join(cols)} "
+                    "WHERE FALSE")
+

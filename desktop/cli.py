@@ -1,0 +1,262 @@
+"""The command line (a contract: see ../shared/design.md).
+
+``python main.py [EXTRACT]`` opens the cockpit; subcommands run headless and
+never import Qt. Exit codes: 0 success, 2 the extract is unusable (reason on
+stderr, one line) or the arguments are wrong, 3 a feature not available yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+SUBCOMMANDS = ("validate", "report", "export", "demo", "nearest", "wall")
+EXIT_OK, EXIT_UNUSABLE, EXIT_UNAVAILABLE = 0, 2, 3
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _progress_printer(enabled: bool) -> Callable[[str, float], None] | None:
+    """Progress on stderr, only for a person at a terminal (stdout stays clean)."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+    last = [""]
+
+    def show(stage: str, fraction: float) -> None:
+        line = f"\r{stage:<40} {fraction * 100:5.1f}%"
+        if line != last[0]:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            last[0] = line
+        if fraction >= 1.0:
+            sys.stderr.write("\n")
+
+    return show
+
+
+def _fail(message: str, code: int = EXIT_UNUSABLE) -> int:
+    print(" ".join(message.split()), file=sys.stderr)
+    return code
+
+
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from", dest="start", type=_date, help="first day (YYYY-MM-DD)")
+    p.add_argument("--to", dest="end", type=_date, help="last day, inclusive (YYYY-MM-DD)")
+    p.add_argument("--area", action="append", default=[], metavar="AREA_ID",
+                   help="area id at any level, children included (repeatable)")
+    p.add_argument("--as-of", dest="as_of", type=_date, help="default: meta.extracted_at")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="County command-centre cockpit")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("validate", help="check an extract and print its load report")
+    p.add_argument("extract")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("report", help="key figures")
+    p.add_argument("extract")
+    _add_filters(p)
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("export", help="headless exports")
+    p.add_argument("extract")
+    g = p.add_mutually_exclusive_group(required=True)
+    for opt in ("--pdf", "--png", "--html", "--xlsx"):
+        g.add_argument(opt, metavar="FILE")
+    p.add_argument("--size", default="1920x1080")
+    _add_filters(p)
+    p = sub.add_parser("demo", help="write the demo county extract")
+    p.add_argument("--out", required=True)
+    p.add_argument("--incidents", type=int, default=200_000)
+    p.add_argument("--seed", type=int, default=20261120)
+    p.add_argument("--dirty", action="store_true", help="add broken rows (for tests and demos)")
+    p.add_argument("--coord-system", default="wgs84", choices=("wgs84", "gcj02", "bd09"))
+    p = sub.add_parser("nearest", help="nearest available resources to a point")
+    p.add_argument("extract")
+    p.add_argument("--lon", type=float, required=True)
+    p.add_argument("--lat", type=float, required=True)
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--kind", action="append", default=[])
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("wall", help="wall-display mode")
+    p.add_argument("extract", nargs="?")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--screen", type=int)
+    g.add_argument("--span", action="store_true")
+    p.add_argument("--rotate", type=float)
+    return parser
+
+
+def _open(path: str, progress: bool = True) -> Any:
+    from data.extract import open_extract
+
+    return open_extract(path, progress=_progress_printer(progress))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from data.extract import ExtractError
+
+    try:
+        ex = _open(args.extract)
+    except ExtractError as exc:
+        if args.json:
+            print(json.dumps({"usable": False, "error": str(exc)}, ensure_ascii=False))
+        return _fail(str(exc))
+    try:
+        if args.json:
+            doc = {"usable": True, "source": str(ex.path), "kind": ex.kind,
+                   "region": ex.region_name, "coord_system": ex.coord_system,
+                   "tables": ex.report.to_json(), "notes": ex.report.notes}
+            print(json.dumps(doc, ensure_ascii=False, indent=2))
+        else:
+            print(f"{ex.region_name}: {ex.path} ({ex.kind}, {ex.coord_system})")
+            for line in ex.report.summary_lines():
+                print("  " + line)
+    finally:
+        ex.close()
+    return EXIT_OK
+
+
+def _state(args: argparse.Namespace, extract: Any) -> Any:
+    from data.filters import FilterState
+
+    unknown = [a for a in args.area if extract.areas.idx_of(a) is None]
+    if unknown:
+        raise ValueError(f"unknown area id(s): {', '.join(unknown)}")
+    return FilterState(as_of=args.as_of).with_window(args.start, args.end).with_areas(args.area)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from data.extract import ExtractError
+    from data.report import build_report
+
+    try:
+        ex = _open(args.extract)
+    except ExtractError as exc:
+        return _fail(str(exc))
+    try:
+        try:
+            state = _state(args, ex)
+        except ValueError as exc:
+            return _fail(str(exc))
+        doc = build_report(ex, state)
+    finally:
+        ex.close()
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        _print_report(doc)
+    return EXIT_OK
+
+
+def _print_report(doc: dict[str, Any]) -> None:
+    inc, hz, ds = doc["incidents"], doc["hazards"], doc["disputes"]
+    yoy = inc["yoy"]
+    pct = "n/a" if yoy["change_pct"] is None else f"{yoy['change_pct']:+.1f}%"
+    print(f"{doc['region']}  as of {doc['as_of']}")
+    print(f"  incidents {inc['total']} (unlocated {inc['unlocated']}); "
+          f"{yoy['month']}: {yoy['current']} vs {yoy['previous']} a year earlier ({pct})")
+    print("  by category: " + ", ".join(f"{k} {v}" for k, v in inc["by_category"].items()))
+    print(f"  resources {doc['resources']['total']} ({doc['resources']['available']} available)")
+    print(f"  hazards {hz['total']}, overdue {hz['overdue']}, "
+          f"rectified {_pct(hz['rectification_rate'])}, "
+          f"major {_pct(hz['major_rectification_rate'])}")
+    print(f"  disputes {ds['total']}, success {_pct(ds['success_rate'])}")
+
+
+def _pct(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate * 100:.1f}%"
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from data.demo import generate_demo
+
+    manifest = generate_demo(args.out, incidents=args.incidents, seed=args.seed, dirty=args.dirty,
+                             coord_system=args.coord_system,
+                             progress=_progress_printer(True))
+    counts = ", ".join(f"{k} {v}" for k, v in manifest.counts.items())
+    print(f"wrote {args.out}: {counts}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_nearest(args: argparse.Namespace) -> int:
+    from data.extract import ExtractError
+    from data.nearest import nearest_resources
+
+    try:
+        ex = _open(args.extract)
+    except ExtractError as exc:
+        return _fail(str(exc))
+    try:
+        found = nearest_resources(ex, args.lon, args.lat, k=args.k, kinds=args.kind)
+    finally:
+        ex.close()
+    if args.json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+    else:
+        for r in found:
+            print(f"{r['distance_m']:9.0f} m  {r['kind']:<16} {r['name']}  {r['phone'] or ''}")
+    return EXIT_OK
+
+
+def _unavailable(what: str, issue: int) -> int:
+    return _fail(f"{what} is not available in this version yet (tracked as issue {issue})",
+                 EXIT_UNAVAILABLE)
+
+
+def default_demo_path() -> Path:
+    from data.cache import cache_dir
+    from data.demo import DEMO_VERSION
+
+    return cache_dir() / "demo" / f"demo-county-v{DEMO_VERSION}.duckdb"
+
+
+def ensure_demo() -> Path:
+    """The built-in demo extract, generated on first use and then reused."""
+    path = default_demo_path()
+    if not path.exists():
+        from data.demo import generate_demo
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        print(f"building the demo county at {path} (once) ...", file=sys.stderr)
+        generate_demo(path, progress=_progress_printer(True))
+    return path
+
+
+def cmd_open(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="main.py", description="Open the cockpit on an "
+                                     "extract (the built-in demo county without one). "
+                                     f"Subcommands: {', '.join(SUBCOMMANDS)}.")
+    parser.add_argument("extract", nargs="?")
+    args = parser.parse_args(argv)
+    path = args.extract or str(ensure_demo())
+    # The cockpit window arrives with issue 4; until then show its figures.
+    ns = argparse.Namespace(extract=path, start=None, end=None, area=[], as_of=None, json=False)
+    return cmd_report(ns)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in SUBCOMMANDS:
+        return cmd_open(argv)
+    args = build_parser().parse_args(argv)
+    if args.command == "validate":
+        return cmd_validate(args)
+    if args.command == "report":
+        return cmd_report(args)
+    if args.command == "demo":
+        return cmd_demo(args)
+    if args.command == "nearest":
+        return cmd_nearest(args)
+    if args.command == "export":
+        return _unavailable("export", 5)
+    return _unavailable("wall mode", 6)
