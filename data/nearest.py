@@ -52,11 +52,14 @@ class ResourceIndex:
         if self.tree is None or k <= 0:
             return []
         k = min(k, self.tree.n)
-        _d, idx = self.tree.query(unit_vectors([lon], [lat])[0], k=k)
-        idx = np.atleast_1d(idx)
+        here = unit_vectors([lon], [lat])[0]
+        chord, idx = self.tree.query(here, k=k)
+        # Everything as near as the k-th one, so that ties are broken by id, not by the tree.
+        idx = np.asarray(self.tree.query_ball_point(here, float(np.max(chord)) * (1 + 1e-9)
+                                                    + 1e-12), dtype=np.int64)
         c = self.columns
         dist = haversine_m(lon, lat, c["lon"][idx], c["lat"][idx])
-        order = np.lexsort((c["resource_id"][idx].astype(str), dist))
+        order = np.lexsort((c["resource_id"][idx].astype(str), dist))[:k]
         out = []
         for j in order:
             i = idx[j]
