@@ -75,6 +75,8 @@ class AreaSet:
 
     def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Area index of the finest-level polygon covering each point, -1 if none."""
+        if self.index is None and self.finest_level is not None:
+            self.build_index()  # built on first use: opening from the cache needs none
         if self.index is None or len(self.index_map) == 0:
             return np.full(len(lon), -1, dtype=np.int32)
         pos = self.index.locate(lon, lat)

@@ -9,7 +9,6 @@ goes to a cache database in the user's cache directory.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 from collections.abc import Callable
@@ -21,7 +20,6 @@ import duckdb
 import numpy as np
 import shapely
 
-from .area_index import AreaIndex
 from .areas import AreaSet
 from .cache import CACHE_FORMAT, cache_file, fingerprint, remove_stale
 from .load_report import OK, LoadReport
@@ -49,8 +47,11 @@ def _no_progress(_stage: str, _fraction: float) -> None:
 
 
 def connect(path: Path | str, read_only: bool,
-            memory_limit: str = "1GB") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection that never downloads extensions."""
+            memory_limit: str = "512MB") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that never downloads extensions.
+
+    The memory limit keeps peak memory flat at 10M rows: big sorts spill to disk.
+    """
     return duckdb.connect(str(path), read_only=read_only, config={
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
@@ -144,12 +145,9 @@ def open_extract(path: str | Path, progress: Progress | None = None,
 
 def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
     tmp = target.with_name(f"{target.stem}.tmp-{os.getpid()}.duckdb")
-    scratch = target.with_name(f"{target.stem}.scratch-{os.getpid()}.duckdb")
-    for f in (tmp, scratch):
-        f.unlink(missing_ok=True)
+    tmp.unlink(missing_ok=True)
     con = connect(tmp, read_only=False)
     try:
-        run(con, f"ATTACH {sql_literal(str(scratch))} AS scratch")
         run(con, f"SET temp_directory = {sql_literal(str(target.parent / 'spill'))}")
         source = attach_source(con, path)
         if not source.tables:
@@ -178,14 +176,11 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
             clean_rows(ctx, spec, refs)
         write_areas(con, ctx.areas)
         _write_kv(con, meta, report, ctx.areas)
-        run(con, "DETACH scratch")
         run(con, "CHECKPOINT")
     except duckdb.Error as exc:
         raise ExtractError(f"cannot read extract {path.name}: {str(exc).splitlines()[0]}") from exc
     finally:
         con.close()
-        scratch.unlink(missing_ok=True)
-        Path(str(scratch) + ".wal").unlink(missing_ok=True)
     try:
         changed = fingerprint(path) != fp
     except OSError:
@@ -231,20 +226,16 @@ def _read_meta(con: duckdb.DuckDBPyConnection, source, report: LoadReport) -> di
 def _write_kv(con: duckdb.DuckDBPyConnection, meta: dict[str, str], report: LoadReport,
               areas: AreaSet) -> None:
     run(con, "CREATE TABLE _kv (key VARCHAR PRIMARY KEY, value BLOB)")
-    buf = io.BytesIO()
-    arrays = areas.index.to_arrays() if areas.index is not None else {}
-    np.savez(buf, index_map=areas.index_map, **{f"ix_{k}": v for k, v in arrays.items()})
     doc = {"tables": {k: vars(v) for k, v in report.tables.items()}, "notes": report.notes,
            "source": report.source, "kind": report.kind}
     for key, value in (("format", CACHE_FORMAT.encode()),
                        ("meta", json.dumps(meta, ensure_ascii=False).encode()),
-                       ("load_report", json.dumps(doc, ensure_ascii=False).encode()),
-                       ("area_index", buf.getvalue())):
+                       ("load_report", json.dumps(doc, ensure_ascii=False).encode())):
         run(con, "INSERT INTO _kv VALUES (?, ?)", [key, value])
 
 
 def _load_cached(path: Path, target: Path) -> Extract:
-    con = connect(target, read_only=True, memory_limit="1GB")
+    con = connect(target, read_only=True)
     try:
         kv = dict(con.execute("SELECT key, value FROM _kv").fetchall())
         if kv["format"].decode() != CACHE_FORMAT:
@@ -252,14 +243,14 @@ def _load_cached(path: Path, target: Path) -> Extract:
         meta = json.loads(kv["meta"].decode())
         doc = json.loads(kv["load_report"].decode())
         report = LoadReport.from_json(doc["source"], doc["kind"], doc["tables"], doc["notes"])
-        areas = _load_areas(con, kv["area_index"])
+        areas = _load_areas(con)
     except Exception:
         con.close()
         raise
     return Extract(path, report.kind, meta, areas, report, con, target, from_cache=True)
 
 
-def _load_areas(con: duckdb.DuckDBPyConnection, index_blob: bytes) -> AreaSet:
+def _load_areas(con: duckdb.DuckDBPyConnection) -> AreaSet:
     rows = con.execute(
         "SELECT area_id, name, level, parent_idx, population, geom_wkb FROM areas ORDER BY area_idx"
     ).fetchall()
@@ -267,11 +258,6 @@ def _load_areas(con: duckdb.DuckDBPyConnection, index_blob: bytes) -> AreaSet:
     for area_id, name, level, parent, pop, wkb in rows:
         geom = shapely.from_wkb(wkb) if wkb is not None else None
         areas.add(area_id, name, level, geom, np.nan if pop is None else float(pop), int(parent))
-    with np.load(io.BytesIO(index_blob)) as z:
-        areas.index_map = z["index_map"].astype(np.int32)
-        ix = {k[3:]: z[k] for k in z.files if k.startswith("ix_")}
-    if ix and len(areas.index_map):
-        areas.index = AreaIndex.from_arrays(ix, [areas.geoms[i] for i in areas.index_map])
     return areas
 
 

@@ -115,7 +115,8 @@ def _attach_duckdb_file(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
 
 def _attach_message(path: Path, exc: duckdb.Error) -> str:
     text = _first_line(exc)
-    if "lock" in text.lower():
+    # Not a bare "lock": corruption errors say "... in block at location N".
+    if "could not set lock" in text.lower() or "conflicting lock" in text.lower():
         return f"extract {path.name} is locked by another process (still being written?)"
     if "not a valid DuckDB database" in text or "Invalid Input" in text:
         return f"{path.name} is not a DuckDB extract (not a valid DuckDB database file)"

@@ -8,7 +8,7 @@ and a companion "bad" expression is true when a non-NULL value could not be read
 from __future__ import annotations
 
 from .schema import BLOB, BOOLEAN, DATE, DOUBLE, INTEGER, TEXT, TIMESTAMP
-from .sources import quote_ident
+from .sources import quote_ident, sql_literal
 
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
             "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "REAL")
@@ -68,8 +68,10 @@ _SQL_TYPES = {
 }
 
 
-def code(value_expr: str, param: str) -> tuple[str, str]:
-    """(normalised code, unknown flag); ``param`` names a list parameter of valid codes."""
+def code(value_expr: str, codes: tuple[str, ...]) -> tuple[str, str]:
+    """(normalised code, unknown flag). The codes are the schema's constants, not user
+    values, so they are written as literals (views cannot hold parameters)."""
     norm = f"lower(trim({value_expr}))"
-    ok = f"list_contains(${param}, {norm})"
+    listed = "[" + ", ".join(sql_literal(c) for c in codes) + "]"
+    ok = f"list_contains({listed}, {norm})"
     return f"CASE WHEN {ok} THEN {norm} ELSE 'other' END", f"NOT coalesce({ok}, FALSE)"

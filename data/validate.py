@@ -211,28 +211,32 @@ def refresh_area_lookup(ctx: BuildContext) -> None:
     table = pa.table({"area_id": pa.array(ctx.areas.ids, pa.string()),
                       "area_idx": pa.array(np.arange(len(ctx.areas), dtype=np.int32))})
     ctx.con.register("_lookup_arrow", table)
-    run(ctx.con, "CREATE OR REPLACE TABLE scratch.area_lookup AS SELECT * FROM _lookup_arrow")
+    run(ctx.con, "CREATE OR REPLACE TEMP TABLE _area_lookup AS SELECT * FROM _lookup_arrow")
     ctx.con.unregister("_lookup_arrow")
 
 
 def final_columns(spec: Table) -> list[str]:
-    """Columns of the clean table in the cache (same for present and absent tables)."""
-    cols = ["_row"]
-    for c in spec.columns:
-        if c.name == "area_id":
-            continue
-        cols.append(c.name)
+    """Columns of the clean table in the cache (same for present and absent tables).
+
+    ``area_id`` keeps what the producer wrote; ``area_idx`` is the area the row
+    counts against. ``_adj`` holds the row's repairs as bits (see ``_adjustments``).
+    """
+    cols = ["_row", *(c.name for c in spec.columns)]
     if spec.point:
         cols += ["mx", "my"]
     if any(c.name == "area_id" for c in spec.columns):
         cols.append("area_idx")
-    return cols
+    return [*cols, "_adj"]
 
 
 def clean_rows(ctx: BuildContext, spec: Table,
                references: tuple[str, str, str] | None = None) -> None:
     """Clean one row table (everything but meta and areas).
 
+    One pass from the source to the final table: a view types the columns and
+    decides each row's set-aside reason; rejected rows go to ``_quarantine``,
+    the rest are written ordered by time. Duplicate ids are found afterwards on
+    the written table, where only the id column has to be read.
     ``references`` = (column, referenced table, reason) for event tables whose
     rows must point at a kept row of another table.
     """
@@ -241,16 +245,44 @@ def clean_rows(ctx: BuildContext, spec: Table,
     if st is None:
         _create_empty(ctx, spec)
         return
-    n = rep.rows
     value: dict[str, str] = {}
     bad: dict[str, str] = {}
     for c in spec.columns:
         value[c.name], bad[c.name] = typed(st.column_names.get(c.name), st.columns.get(c.name),
                                            c.kind)
-    params: dict[str, object] = {}
-    geo = _geo_arrow(ctx, spec, st, value, bad, n)
+    try:
+        geo = _geo_arrow(ctx, spec, st, value, bad, rep.rows)
+    except duckdb.Error as exc:
+        rep.set_aside_whole(f"unreadable: {str(exc).splitlines()[0]}", "unreadable")
+        _create_empty(ctx, spec)
+        return
     ctx.con.register("_geo", geo)
+    select, adj = _typed_select(spec, value, bad)
+    reason = _reason_sql(spec, value, references)
+    run(ctx.con, f"CREATE OR REPLACE TEMP VIEW _rows AS SELECT {', '.join(select)}, "
+        f"{reason} AS _reason FROM (SELECT * FROM {st.relation}) s POSITIONAL JOIN _geo g")
+    try:
+        ctx.progress(f"writing {spec.name}", 0.5)
+        _write(ctx, spec)
+    except duckdb.Error as exc:
+        rep.set_aside_whole(f"unreadable: {str(exc).splitlines()[0]}", "unreadable")
+        run(ctx.con, "DELETE FROM _quarantine WHERE tbl = $t", {"t": spec.name})
+        _create_empty(ctx, spec)
+        return
+    finally:
+        run(ctx.con, "DROP VIEW IF EXISTS _rows")
+        ctx.con.unregister("_geo")
+    ctx.progress(f"checking {spec.name}", 0.8)
+    if spec.id_column:
+        _set_aside_duplicates(ctx.con, spec)
+    if any(c.name == "area_id" for c in spec.columns):
+        _add_pseudo_areas(ctx, spec, rep)
+    _count(ctx.con, spec, rep, adj)
 
+
+def _typed_select(spec: Table, value: dict[str, str], bad: dict[str, str]
+                  ) -> tuple[list[str], list[str]]:
+    """SELECT list of the typed columns and the repair keys by bit."""
     select: list[str] = ["g._row AS _row"]
     adj: list[tuple[str, str]] = []
     for c in spec.columns:
@@ -259,8 +291,7 @@ def clean_rows(ctx: BuildContext, spec: Table,
             continue
         expr = value[c.name]
         if c.codes is not None:
-            params[f"codes_{c.name}"] = list(c.codes)
-            expr, unknown = code(expr, f"codes_{c.name}")
+            expr, unknown = code(expr, c.codes)
             adj.append((f"{Reason.UNKNOWN_CODE}:{c.name}", unknown))
         elif not c.required and c.kind != TEXT:
             adj.append((f"{Reason.BAD_OPTIONAL_VALUE}:{c.name}", bad[c.name]))
@@ -270,41 +301,14 @@ def clean_rows(ctx: BuildContext, spec: Table,
     if spec.point:
         select += ["g._g_mx AS mx", "g._g_my AS my", "g._g_area_pip AS area_pip"]
         adj.append((Reason.SWAPPED_COORDINATES, "g._g_swapped"))
-    select.append(_reason_sql(spec, value) + " AS _reason")
     adj_sql = " + ".join(f"(CASE WHEN {cond} THEN {1 << k} ELSE 0 END)::BIGINT"
                          for k, (_key, cond) in enumerate(adj)) or "0::BIGINT"
     select.append(f"{adj_sql} AS _adj")
-    sql = (f"CREATE OR REPLACE TABLE scratch.stage AS SELECT {', '.join(select)} "
-           f"FROM (SELECT * FROM {st.relation}) s POSITIONAL JOIN _geo g")
-    try:
-        run(ctx.con, sql, params)
-    except duckdb.Error as exc:
-        ctx.con.unregister("_geo")
-        rep.set_aside_whole(f"unreadable: {str(exc).splitlines()[0]}", "unreadable")
-        _create_empty(ctx, spec)
-        return
-    ctx.con.unregister("_geo")
-    ctx.progress(f"checking {spec.name}", 0.6)
-    if references is not None:
-        col, table, why = references
-        ref_id = _id_column(table)
-        run(ctx.con,
-            f"UPDATE scratch.stage SET _reason = $why WHERE _reason IS NULL AND "
-            f"({col} IS NULL OR {col} NOT IN (SELECT {ref_id} FROM main.{table}))",
-            {"why": why},
-        )
-    if spec.id_column:
-        _mark_duplicates(ctx.con, spec.id_column)
-    _finish(ctx, spec, rep, adj)
+    return select, [key for key, _cond in adj]
 
 
-def _id_column(table: str) -> str:
-    ident = TABLES[table].id_column
-    assert ident is not None
-    return ident
-
-
-def _reason_sql(spec: Table, value: dict[str, str]) -> str:
+def _reason_sql(spec: Table, value: dict[str, str],
+                references: tuple[str, str, str] | None) -> str:
     whens = []
     if spec.id_column:
         v = value[spec.id_column]
@@ -313,6 +317,12 @@ def _reason_sql(spec: Table, value: dict[str, str]) -> str:
         whens.append(f"WHEN ({value[spec.time_column]}) IS NULL THEN '{Reason.BAD_TIMESTAMP}'")
     if spec.point:
         whens.append("WHEN g._g_geo_reason IS NOT NULL THEN g._g_geo_reason")
+    if references is not None:
+        col, table, why = references
+        v = value[col]
+        ref_id = TABLES[table].id_column
+        whens.append(f"WHEN ({v}) IS NULL OR ({v}) NOT IN "
+                     f"(SELECT {ref_id} FROM main.{table}) THEN '{why}'")
     if not whens:
         return "CAST(NULL AS VARCHAR)"
     return "CASE " + " ".join(whens) + " ELSE NULL END"
@@ -330,15 +340,14 @@ def _geo_arrow(ctx: BuildContext, spec: Table, st: SourceTable, value: dict[str,
         f" (({lon_v}) IS NULL OR ({lat_v}) IS NULL) AS is_null,"
         f" ({bad['lon']} OR {bad['lat']}) AS unreadable FROM {st.relation}"
     ).fetchnumpy()
-    is_null = np.asarray(res["is_null"], dtype=bool) & ~np.asarray(res["unreadable"], dtype=bool)
-    geo = clean_points(np.asarray(res["lon"]), np.asarray(res["lat"]), is_null,
-                       np.asarray(res["unreadable"], dtype=bool), spec.point_required,
-                       ctx.coord_system, ctx.areas)
+    unreadable = np.asarray(res["unreadable"], dtype=bool)
+    is_null = np.asarray(res["is_null"], dtype=bool) & ~unreadable
+    geo = clean_points(np.asarray(res["lon"]), np.asarray(res["lat"]), is_null, unreadable,
+                       spec.point_required, ctx.coord_system, ctx.areas)
     del res
     codes = geo.reason.astype(np.int8)
     dictionary = pa.array([r or "" for r in GEO_REASONS], pa.string())
-    reason = pa.DictionaryArray.from_arrays(
-        pa.array(codes, mask=codes == 0), dictionary)
+    reason = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes == 0), dictionary)
     usable = geo.reason == 0
     cols.update({
         "_g_geo_reason": reason.cast(pa.string()),
@@ -352,69 +361,57 @@ def _geo_arrow(ctx: BuildContext, spec: Table, st: SourceTable, value: dict[str,
     return pa.table(cols)
 
 
-def _mark_duplicates(con: duckdb.DuckDBPyConnection, id_col: str) -> None:
-    ident = quote_ident(id_col)
-    run(con,
-        f"""
-        UPDATE scratch.stage SET _reason = '{Reason.DUPLICATE_ID}'
-        FROM (
-            SELECT {ident} AS dup_id, min(_row) AS first_row FROM scratch.stage
-            WHERE _reason IS NULL GROUP BY {ident} HAVING count(*) > 1
-        ) d
-        WHERE scratch.stage._reason IS NULL AND scratch.stage.{ident} = d.dup_id
-          AND scratch.stage._row <> d.first_row
-        """
-    )
-
-
-def _finish(ctx: BuildContext, spec: Table, rep: TableReport,
-            adj: list[tuple[str, str]]) -> None:
+def _write(ctx: BuildContext, spec: Table) -> None:
     con = ctx.con
-    reasons = con.execute(
-        "SELECT _reason, count(*) FROM scratch.stage WHERE _reason IS NOT NULL GROUP BY 1"
-    ).fetchall()
-    rep.reasons = {str(r): int(c) for r, c in reasons}
-    rep.quarantined = sum(rep.reasons.values())
-    if adj:
-        sums = ", ".join(f"sum((_adj >> {k}) & 1)" for k in range(len(adj)))
-        counts = con.execute(
-            f"SELECT {sums} FROM scratch.stage WHERE _reason IS NULL").fetchall()[0]
-        for (key, _cond), cnt in zip(adj, counts, strict=True):
-            if cnt:
-                rep.adjusted[key] = int(cnt)
     id_expr = quote_ident(spec.id_column) if spec.id_column else "NULL"
-    run(con,
-        f"INSERT INTO _quarantine SELECT $t, _row, CAST({id_expr} AS VARCHAR), _reason "
-        "FROM scratch.stage WHERE _reason IS NOT NULL",
-        {"t": spec.name},
-    )
+    run(con, f"INSERT INTO _quarantine SELECT $t, _row, CAST({id_expr} AS VARCHAR), _reason "
+        "FROM _rows WHERE _reason IS NOT NULL", {"t": spec.name})
     has_area = any(c.name == "area_id" for c in spec.columns)
-    if has_area:
-        _add_pseudo_areas(ctx, spec, rep)
     cols = []
     for name in final_columns(spec):
         if name == "area_idx":
-            pip = "NULLIF(s.area_pip, -1)" if spec.point else "NULL"
+            pip = "NULLIF(r.area_pip, -1)" if spec.point else "NULL"
             cols.append(f"CAST(coalesce({pip}, m.area_idx) AS INTEGER) AS area_idx")
         else:
-            cols.append(f"s.{quote_ident(name)}")
-    join = ("LEFT JOIN scratch.area_lookup m ON s.area_id = m.area_id" if has_area else "")
-    order = f"s.{quote_ident(spec.time_column)}, s._row" if spec.time_column else "s._row"
-    ctx.progress(f"writing {spec.name}", 0.8)
-    run(con,
-        f"CREATE OR REPLACE TABLE main.{spec.name} AS SELECT {', '.join(cols)} "
-        f"FROM scratch.stage s {join} WHERE s._reason IS NULL ORDER BY {order}"
-    )
-    run(con, "DROP TABLE scratch.stage")
+            cols.append(f"r.{quote_ident(name)}")
+    join = "LEFT JOIN _area_lookup m ON r.area_id = m.area_id" if has_area else ""
+    # Time order makes zone maps prune time windows; ties need no order of their own
+    # (whatever depends on extract order reads ``_row``).
+    order = f"r.{quote_ident(spec.time_column)}" if spec.time_column else "r._row"
+    run(con, f"CREATE OR REPLACE TABLE main.{spec.name} AS SELECT {', '.join(cols)} "
+        f"FROM _rows r {join} WHERE r._reason IS NULL ORDER BY {order}")
+
+
+def _set_aside_duplicates(con: duckdb.DuckDBPyConnection, spec: Table) -> None:
+    """Keep the first row of each id (in extract order); set the others aside.
+
+    Grouping 64-bit hashes instead of the id strings keeps the aggregation small
+    at 10M rows; only ids whose hash repeats are compared exactly.
+    """
+    ident, table = quote_ident(spec.id_column or ""), spec.name
+    run(con, f"""
+        CREATE OR REPLACE TEMP TABLE _dups AS
+        WITH suspects AS (SELECT hash({ident}) AS h FROM main.{table} GROUP BY 1
+                          HAVING count(*) > 1)
+        SELECT {ident} AS dup_id, min(_row) AS first_row FROM main.{table}
+        WHERE hash({ident}) IN (SELECT h FROM suspects)
+        GROUP BY 1 HAVING count(*) > 1""")
+    if not con.execute("SELECT count(*) FROM _dups").fetchall()[0][0]:
+        return
+    run(con, f"""
+        INSERT INTO _quarantine SELECT $t, t._row, t.{ident}, '{Reason.DUPLICATE_ID}'
+        FROM main.{table} t JOIN _dups d ON t.{ident} = d.dup_id AND t._row <> d.first_row""",
+        {"t": table})
+    run(con, f"""
+        DELETE FROM main.{table} t USING _dups d
+        WHERE t.{ident} = d.dup_id AND t._row <> d.first_row""")
 
 
 def _add_pseudo_areas(ctx: BuildContext, spec: Table, rep: TableReport) -> None:
     """Area ids the areas table does not know become pseudo areas (counted as repairs)."""
-    pip = "coalesce(area_pip, -1) < 0" if spec.point else "TRUE"
     rows = ctx.con.execute(
-        f"SELECT area_id, count(*) FROM scratch.stage WHERE _reason IS NULL AND {pip} "
-        "AND area_id IS NOT NULL AND trim(area_id) <> '' "
-        "AND area_id NOT IN (SELECT area_id FROM scratch.area_lookup) GROUP BY 1 ORDER BY 1"
+        f"SELECT area_id, count(*) FROM main.{spec.name} WHERE area_idx IS NULL "
+        "AND area_id IS NOT NULL AND trim(area_id) <> '' GROUP BY 1 ORDER BY 1"
     ).fetchall()
     if not rows:
         return
@@ -424,6 +421,22 @@ def _add_pseudo_areas(ctx: BuildContext, spec: Table, rep: TableReport) -> None:
     if ctx.report.table("areas").status == OK:
         rep.adjusted[Reason.UNKNOWN_AREA] = int(sum(c for _a, c in rows))
     refresh_area_lookup(ctx)
+    run(ctx.con, f"UPDATE main.{spec.name} t SET area_idx = m.area_idx FROM _area_lookup m "
+        "WHERE t.area_idx IS NULL AND t.area_id = m.area_id")
+
+
+def _count(con: duckdb.DuckDBPyConnection, spec: Table, rep: TableReport,
+           adj: list[str]) -> None:
+    reasons = con.execute("SELECT reason, count(*) FROM _quarantine WHERE tbl = $t GROUP BY 1",
+                          {"t": spec.name}).fetchall()
+    rep.reasons = {str(r): int(c) for r, c in reasons}
+    rep.quarantined = sum(rep.reasons.values())
+    if adj:
+        sums = ", ".join(f"sum((_adj >> {k}) & 1)" for k in range(len(adj)))
+        counts = con.execute(f"SELECT {sums} FROM main.{spec.name}").fetchall()[0]
+        for key, cnt in zip(adj, counts, strict=True):
+            if cnt:
+                rep.adjusted[key] = int(cnt)
 
 
 def _create_empty(ctx: BuildContext, spec: Table) -> None:
@@ -435,6 +448,8 @@ def _create_empty(ctx: BuildContext, spec: Table) -> None:
             cols.append(f"CAST(NULL AS FLOAT) AS {name}")
         elif name == "area_idx":
             cols.append("CAST(NULL AS INTEGER) AS area_idx")
+        elif name == "_adj":
+            cols.append("CAST(NULL AS BIGINT) AS _adj")
         else:
             c: Column = spec.column(name)
             val, _bad = typed(None, None, c.kind)
