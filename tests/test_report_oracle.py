@@ -1,0 +1,75 @@
+"""``report --json`` equals an independent computation (tests/oracle.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from oracle import expected_report
+
+from data.extract import open_extract
+from data.filters import FilterState
+from data.report import build_report
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from data.demo import generate_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    generate_demo(path, incidents=20_000, seed=11)
+    return path
+
+
+def _nonzero(d: dict[str, int]) -> dict[str, int]:
+    return {k: v for k, v in d.items() if v}
+
+
+def assert_same(got: dict[str, Any], want: dict[str, Any]) -> None:
+    assert got["as_of"] == want["as_of"]
+    gi, wi = got["incidents"], want["incidents"]
+    assert gi["total"] == wi["total"] and gi["unlocated"] == wi["unlocated"]
+    assert gi["by_category"] == wi["by_category"]
+    assert gi["by_area_top"] == wi["by_area_top"]
+    assert {k: v for k, v in gi["yoy"].items() if k != "change_pct"} == \
+        {k: v for k, v in wi["yoy"].items() if k != "change_pct"}
+    assert gi["yoy"]["change_pct"] == pytest.approx(wi["yoy"]["change_pct"])
+    assert got["resources"]["total"] == want["resources"]["total"]
+    assert _nonzero(got["resources"]["by_kind"]) == want["resources"]["by_kind"]
+    gh, wh = got["hazards"], want["hazards"]
+    for key in ("total", "by_state", "overdue"):
+        assert gh[key] == wh[key], key
+    for key in ("rectification_rate", "major_rectification_rate"):
+        assert gh[key] == pytest.approx(wh[key]), key
+    gd, wd = got["disputes"], want["disputes"]
+    assert gd["total"] == wd["total"]
+    assert _nonzero(gd["by_status"]) == wd["by_status"]
+    assert _nonzero(gd["by_level"]) == wd["by_level"]
+    assert gd["success_rate"] == pytest.approx(wd["success_rate"])
+
+
+@pytest.mark.parametrize("window", [
+    (None, None, None),
+    (date(2026, 1, 1), date(2026, 6, 30), None),
+    (None, None, "T03"),
+    (date(2025, 11, 1), date(2026, 10, 31), "T07"),
+])
+def test_demo_report_matches_oracle(demo: Path, window: tuple) -> None:
+    start, end, area = window
+    ex = open_extract(demo)
+    state = FilterState().with_window(start, end).with_areas([area] if area else [])
+    got = build_report(ex, state)
+    want = expected_report(demo, start, end, area)
+    assert got["incidents"]["total"] > 0
+    assert_same(got, want)
+
+
+def test_demo_figures_are_not_trivial(demo: Path) -> None:
+    got = build_report(open_extract(demo), FilterState())
+    hz = got["hazards"]
+    assert hz["overdue"] > 0 and all(v > 0 for v in hz["by_state"].values())
+    assert 0 < hz["rectification_rate"] < 1 and 0 < got["disputes"]["success_rate"] < 1
+    assert len(got["incidents"]["by_area_top"]) == 10
+    assert got["incidents"]["yoy"]["previous"] > 0
