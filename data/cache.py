@@ -34,10 +34,16 @@ def fingerprint(path: Path) -> str:
     if path.is_dir():
         for f in sorted(p for p in path.rglob("*") if p.is_file()):
             st = f.stat()
-            h.update(f"{f.relative_to(path)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+            # inode and ctime too: `cp -p` or `tar x` keep size and mtime of a new file.
+            h.update(f"{f.relative_to(path)}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}|"
+                     f"{st.st_ctime_ns}\n".encode())
     else:
         st = path.stat()
         h.update(f"{st.st_size}|{st.st_mtime_ns}|{st.st_ino}|{st.st_ctime_ns}".encode())
+        wal = path.with_name(path.name + ".wal")  # DuckDB replays it on open
+        if wal.exists():
+            ws = wal.stat()
+            h.update(f"|wal {ws.st_size}|{ws.st_mtime_ns}|{ws.st_ino}".encode())
     return h.hexdigest()[:20]
 
 

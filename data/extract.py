@@ -147,6 +147,7 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
     tmp = target.with_name(f"{target.stem}.tmp-{os.getpid()}.duckdb")
     tmp.unlink(missing_ok=True)
     con = connect(tmp, read_only=False)
+    built = False
     try:
         run(con, f"SET temp_directory = {sql_literal(str(target.parent / 'spill'))}")
         source = attach_source(con, path)
@@ -177,10 +178,14 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
         write_areas(con, ctx.areas)
         _write_kv(con, meta, report, ctx.areas)
         run(con, "CHECKPOINT")
+        built = True
     except duckdb.Error as exc:
         raise ExtractError(f"cannot read extract {path.name}: {str(exc).splitlines()[0]}") from exc
     finally:
         con.close()
+        if not built:  # an unusable extract leaves nothing behind in the cache
+            tmp.unlink(missing_ok=True)
+            Path(f"{tmp}.wal").unlink(missing_ok=True)
     try:
         changed = fingerprint(path) != fp
     except OSError:
@@ -209,6 +214,10 @@ def _read_meta(con: duckdb.DuckDBPyConnection, source, report: LoadReport) -> di
             except duckdb.Error as exc:
                 rep.set_aside_whole(f"unreadable: {str(exc).splitlines()[0]}", "unreadable")
         else:
+            # Count what is set aside, as for every other table.
+            with contextlib.suppress(duckdb.Error):
+                rep.rows = int(con.execute(f"SELECT count(*) FROM {st.relation}"
+                                           ).fetchall()[0][0])
             rep.set_aside_whole("missing required column(s): key, value", "missing_columns")
     cs = meta.get("coord_system", "wgs84").lower()
     if cs in ("cgcs2000", "epsg:4326", "epsg:4490"):

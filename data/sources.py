@@ -90,6 +90,7 @@ def _attach_duckdb_file(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
         run(con, f"ATTACH {sql_literal(str(path))} AS src (READ_ONLY)")
     except duckdb.Error as exc:
         raise ExtractError(_attach_message(path, exc)) from exc
+    _check_complete(con, path, size)
     try:
         listed = con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'"
@@ -111,6 +112,22 @@ def _attach_duckdb_file(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
         tables[name] = SourceTable(name, relation, types, names)
     foreign = sorted(n for lower, n in by_lower.items() if lower not in TABLES)
     return Source(path, "duckdb", tables, foreign)
+
+
+_DUCKDB_HEADER = 3 * 4096  # the file header and the two database headers
+
+
+def _check_complete(con: duckdb.DuckDBPyConnection, path: Path, size: int) -> None:
+    """A file shorter than the blocks its header lists is an incomplete copy: refuse it
+    whole rather than show whichever tables happen to sit in the first part."""
+    try:
+        rows = con.execute("SELECT block_size, total_blocks FROM pragma_database_size() "
+                           "WHERE database_name = 'src'").fetchall()
+    except duckdb.Error:
+        return
+    if rows and rows[0][0] and size < _DUCKDB_HEADER + int(rows[0][0]) * int(rows[0][1]):
+        raise ExtractError(f"extract {path.name} is truncated: the file is shorter than "
+                           "its own block list (an incomplete copy?)")
 
 
 def _attach_message(path: Path, exc: duckdb.Error) -> str:
@@ -141,6 +158,16 @@ def _parquet_files(path: Path, name: str) -> list[Path]:
     return files
 
 
+def _scans(con: duckdb.DuckDBPyConnection, files: list[str]) -> bool:
+    """Whether every page of the files can be read (the row hash touches every column)."""
+    try:
+        con.execute("SELECT count(*) FROM read_parquet(?, union_by_name = true) t "
+                    "WHERE hash(t) IS NOT NULL", [files]).fetchall()
+        return True
+    except duckdb.Error:
+        return False
+
+
 def _attach_parquet_dir(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
     tables: dict[str, SourceTable] = {}
     for name in TABLES:
@@ -157,6 +184,11 @@ def _attach_parquet_dir(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
                 good.append(str(f))
             except duckdb.Error:
                 broken.append(str(f.relative_to(path)))
+        if good and not _scans(con, good):
+            # A damaged data page passes the footer check: find the file(s) by reading each.
+            readable = [g for g in good if _scans(con, [g])]
+            broken += [str(Path(g).relative_to(path)) for g in good if g not in readable]
+            good = readable
         relation = f"src_{name}"
         if good:
             rel = con.read_parquet(good, hive_partitioning=True, union_by_name=True)

@@ -43,14 +43,19 @@ def typed(col: str | None, db_type: str | None, kind: str) -> tuple[str, str]:
     elif kind == BOOLEAN:
         value = f"TRY_CAST({c} AS BOOLEAN)"
     elif kind == DATE:
-        value = f"TRY_CAST({c} AS DATE)"
+        value = _finite(f"TRY_CAST({c} AS DATE)")
     elif kind == TIMESTAMP:
-        value = _timestamp(c, t)
+        value = _finite(_timestamp(c, t))
     elif kind == BLOB:
         value = c if t == "BLOB" else f"TRY_CAST({c} AS BLOB)"
     else:  # pragma: no cover - schema kinds are closed
         raise ValueError(kind)
     return value, f"({c} IS NOT NULL AND ({value}) IS NULL)"
+
+
+def _finite(expr: str) -> str:
+    """DuckDB's 'infinity' and '-infinity' are no real day or time: unreadable."""
+    return f"(CASE WHEN isfinite({expr}) THEN {expr} END)"
 
 
 def _timestamp(c: str, t: str) -> str:

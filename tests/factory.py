@@ -101,3 +101,116 @@ def sha256(path: Path) -> str:
     else:
         h.update(path.read_bytes())
     return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- more builders
+# Rows for the other tables, in DDL column order, and a whole small extract.
+
+def resource(i: int, lon: float | None, lat: float | None, kind: str = "patrol_unit",
+             name: str | None = None, area_id: str | None = None,
+             available: bool | None = True) -> tuple[Any, ...]:
+    return (f"R{i:04d}", kind, name or f"巡逻组{i}", lon, lat, area_id, 2 + i % 3,
+            f"1380000{i:04d}", available, EXTRACTED_AT - timedelta(hours=i))
+
+
+def hazard(i: int, lon: float | None, lat: float | None, category: str = "road",
+           risk_level: str = "high", name: str | None = None,
+           discovered_at: datetime | None = None) -> tuple[Any, ...]:
+    when = discovered_at or EXTRACTED_AT - timedelta(days=30 + i)
+    return (f"H{i:04d}", category, name or f"隐患{i}", lon, lat, None, risk_level, when,
+            "交警大队", (when + timedelta(days=20)).date())
+
+
+def rectification(i: int, hazard_id: str, action: str = "assigned",
+                  when: datetime | None = None) -> tuple[Any, ...]:
+    return (f"E{i:04d}", hazard_id, when or EXTRACTED_AT - timedelta(days=10, hours=i), action,
+            "张三", f"整改记录{i}")
+
+
+def dispute(i: int, lon: float | None = None, lat: float | None = None,
+            status: str = "resolved", level: str = "village",
+            area_id: str | None = None) -> tuple[Any, ...]:
+    when = EXTRACTED_AT - timedelta(days=5 + i % 100)
+    return (f"D{i:04d}", when, "neighbor", lon, lat, area_id, level, "people_mediator", status,
+            when + timedelta(days=2) if status in ("resolved", "failed", "referred") else None,
+            None)
+
+
+def dispute_step(dispute_id: str, level: str = "village", action: str = "accepted",
+                 when: datetime | None = None) -> tuple[Any, ...]:
+    return (dispute_id, when or EXTRACTED_AT - timedelta(days=3), level, action)
+
+
+def village_point(i: int, j: int, fx: float = 0.5, fy: float = 0.5) -> tuple[float, float]:
+    """A point inside village V{i}{j} (fx, fy: fractions of the square)."""
+    return X0 + (i + fx) * STEP, Y0 + (j + fy) * STEP
+
+
+def full_tables(n_incidents: int = 40) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table, valid rows only, spread over the four villages and two months."""
+    cats = ("criminal", "public_order", "dispute", "traffic", "fire", "assistance", "fraud")
+    incidents = []
+    for k in range(n_incidents):
+        i, j = k % 2, (k // 2) % 2
+        lon, lat = village_point(i, j, 0.1 + 0.8 * ((k * 7) % 10) / 10, 0.1 + 0.08 * (k % 10))
+        when = datetime(2025, 4 + k % 2, 1 + k % 28, k % 24, 0, 0)
+        incidents.append(incident(k, lon, lat, when, cats[k % len(cats)],
+                                  status=("open", "dispatched", "closed")[k % 3]))
+    resources = [resource(k, *village_point(k % 2, (k // 2) % 2, 0.3, 0.6),
+                          kind=("police_station", "patrol_unit", "mediator")[k % 3])
+                 for k in range(8)]
+    hazards = [hazard(k, *village_point(k % 2, (k // 2) % 2, 0.7, 0.2),
+                      risk_level=("major", "high", "low")[k % 3]) for k in range(6)]
+    rects = [rectification(0, "H0000", "assigned"), rectification(1, "H0000", "rectified"),
+             rectification(2, "H0001", "assigned"), rectification(3, "H0002", "reinspected")]
+    disputes = [dispute(k, *village_point(k % 2, 1, 0.5, 0.5),
+                        status=("resolved", "failed", "mediating", "referred")[k % 4])
+                for k in range(6)]
+    steps = [dispute_step("D0000"), dispute_step("D0001", "town", "escalated")]
+    return {"meta": meta_rows(), "areas": standard_areas(), "incidents": incidents,
+            "resources": resources, "hazards": hazards, "rectifications": rects,
+            "disputes": disputes, "dispute_steps": steps}
+
+
+def write_parquet_dir(path: Path, tables: dict[str, Iterable[Sequence[Any]]],
+                      ddl: dict[str, str] | None = None, partition: bool = True) -> Path:
+    """The same tables as a Parquet directory extract, as a Spark/Hive job writes it.
+
+    ``meta`` goes to ``meta.parquet``; ``incidents`` is Hive-partitioned by the year
+    and month of ``reported_at`` (``incidents/year=2025/month=05/part-0.parquet``;
+    rows without a time go to ``year=0/month=00``) when ``partition`` is set and
+    ``reported_at`` is a TIMESTAMP; every other table goes to ``<table>/part-0.parquet``.
+    """
+    ddl = {**DDL, **(ddl or {})}
+    partition = partition and "reported_at TIMESTAMP" in ddl["incidents"]
+    path.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        for name, rows in tables.items():
+            con.execute(f"CREATE TABLE {name} ({ddl[name]})")
+            rows = list(rows)
+            if rows:
+                marks = ", ".join("?" for _ in rows[0])
+                con.executemany(f"INSERT INTO {name} VALUES ({marks})", [list(r) for r in rows])
+            if name == "meta":
+                _copy_parquet(con, "SELECT * FROM meta", path / "meta.parquet")
+            elif name == "incidents" and rows and partition:
+                parts = con.execute(
+                    "SELECT DISTINCT coalesce(year(reported_at), 0), "
+                    "coalesce(month(reported_at), 0) FROM incidents ORDER BY 1, 2").fetchall()
+                for y, m in parts:
+                    target = path / name / f"year={y}" / f"month={m:02d}" / "part-0.parquet"
+                    _copy_parquet(con, "SELECT * FROM incidents WHERE "
+                                  f"coalesce(year(reported_at), 0) = {int(y)} AND "
+                                  f"coalesce(month(reported_at), 0) = {int(m)}", target)
+            else:
+                _copy_parquet(con, f"SELECT * FROM {name}", path / name / "part-0.parquet")
+    finally:
+        con.close()
+    return path
+
+
+def _copy_parquet(con: duckdb.DuckDBPyConnection, select: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    quoted = "'" + str(target).replace("'", "''") + "'"
+    con.execute(f"COPY ({select}) TO {quoted} (FORMAT parquet)").fetchall()
