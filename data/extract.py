@@ -34,8 +34,8 @@ from .schema import (
     SCHEMA_VERSION,
     Reason,
 )
-from .sources import ExtractError, attach_source, run, sql_literal
-from .validate import BuildContext, clean_areas, clean_rows, refresh_area_lookup, write_areas
+from .sources import ExtractError, attach_source, quiet, run, sql_literal
+from .validate import BuildContext, clean_areas, clean_rows, write_areas
 
 Progress = Callable[[str, float], None]
 
@@ -52,12 +52,13 @@ def connect(path: Path | str, read_only: bool,
 
     The memory limit keeps peak memory flat at 10M rows: big sorts spill to disk.
     """
-    return duckdb.connect(str(path), read_only=read_only, config={
+    con = duckdb.connect(str(path), read_only=read_only, config={
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         "memory_limit": memory_limit,
         "threads": max(1, min(os.cpu_count() or 2, 8)),
     })
+    return quiet(con)
 
 
 @dataclass
@@ -114,7 +115,7 @@ class Extract:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for one thread (DuckDB connections are not shared across threads)."""
-        return self.con.cursor()
+        return quiet(self.con.cursor())
 
     def close(self) -> None:
         with contextlib.suppress(duckdb.Error):
@@ -165,7 +166,6 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
                     "record_id VARCHAR, reason VARCHAR)")
         progress("reading areas", 0.02)
         clean_areas(ctx)
-        refresh_area_lookup(ctx)
         steps = [
             (INCIDENTS, None, 0.05), (RESOURCES, None, 0.75), (HAZARDS, None, 0.8),
             (RECTIFICATIONS, ("hazard_id", "hazards", Reason.UNKNOWN_HAZARD), 0.85),

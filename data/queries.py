@@ -193,16 +193,17 @@ class Query:
         params = {**p.params, "x0": view.x0, "y0": view.y0, "x1": view.x1, "y1": view.y1,
                   "cw": (view.x1 - view.x0) / w, "ch": (view.y1 - view.y0) / h, "w": w,
                   "h": h}
+        # DuckDB filters and computes each row's pixel; numpy counts them. A GROUP BY
+        # over up to two million pixels is twice as slow as fetching the keys.
         res = self.con.execute(
-            f"""SELECT least(CAST(floor((mx - $x0) / $cw) AS INTEGER), $w - 1)
-                     + $w * least(CAST(floor((my - $y0) / $ch) AS INTEGER), $h - 1) AS k,
-                       count(*)::BIGINT AS n
+            f"""SELECT (least(CAST(floor((mx - $x0) / $cw) AS INTEGER), $w - 1)
+                     + $w * least(CAST(floor((my - $y0) / $ch) AS INTEGER), $h - 1))::INTEGER
+                       AS k
                 FROM incidents
-                WHERE {p.sql} AND mx >= $x0 AND mx < $x1 AND my >= $y0 AND my < $y1
-                GROUP BY k""", params).fetchnumpy()
-        grid = np.zeros(w * h, dtype=np.uint32)
-        grid[np.asarray(res["k"], dtype=np.int64)] = np.asarray(res["n"], dtype=np.uint32)
-        return grid.reshape(h, w)
+                WHERE {p.sql} AND mx >= $x0 AND mx < $x1 AND my >= $y0 AND my < $y1""",
+            params).fetchnumpy()
+        keys = np.asarray(res["k"], dtype=np.int64)
+        return np.bincount(keys, minlength=w * h).astype(np.uint32).reshape(h, w)
 
     def year_over_year(self, state: FilterState, month: tuple[int, int] | None = None
                        ) -> YearOverYear:

@@ -31,6 +31,12 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> None
     con.execute(sql, params).fetchall() if params is not None else con.execute(sql).fetchall()
 
 
+def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """No DuckDB progress bar: it would write over our terminal and JSON output."""
+    con.execute("SET enable_progress_bar = false").fetchall()
+    return con
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -45,6 +51,8 @@ class SourceTable:
     column_names: dict[str, str] = field(default_factory=dict)
     """Lower-case column name → name as written by the producer."""
     broken_files: list[str] = field(default_factory=list)
+    row_expr: str = "rowid"
+    """SQL for a row's position in the extract (its order as the producer wrote it)."""
 
 
 @dataclass
@@ -109,7 +117,12 @@ def _attach_duckdb_file(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
             types, names = _describe(con, relation)
         except duckdb.Error as exc:
             raise ExtractError(f"extract {path.name} is corrupt: {_first_line(exc)}") from exc
-        tables[name] = SourceTable(name, relation, types, names)
+        try:
+            con.execute(f"SELECT rowid FROM {relation} LIMIT 0").fetchall()
+            row_expr = "rowid"
+        except duckdb.Error:  # a view has no rowid
+            row_expr = "row_number() OVER () - 1"
+        tables[name] = SourceTable(name, relation, types, names, row_expr=row_expr)
     foreign = sorted(n for lower, n in by_lower.items() if lower not in TABLES)
     return Source(path, "duckdb", tables, foreign)
 
@@ -168,6 +181,15 @@ def _scans(con: duckdb.DuckDBPyConnection, files: list[str]) -> bool:
         return False
 
 
+def _parquet_row_expr(files: list[str], sizes: dict[str, int]) -> str:
+    """Position of a row across the files in their sorted order."""
+    offsets, total = [], 0
+    for f in files:
+        offsets.append(f"WHEN {sql_literal(f)} THEN {total}")
+        total += sizes.get(f, 0)
+    return f"(CASE filename {' '.join(offsets)} ELSE 0 END + file_row_number)"
+
+
 def _attach_parquet_dir(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
     tables: dict[str, SourceTable] = {}
     for name in TABLES:
@@ -176,11 +198,14 @@ def _attach_parquet_dir(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
             continue
         good: list[str] = []
         broken: list[str] = []
+        sizes: dict[str, int] = {}
         for f in files:
             try:
                 # The footer holds the schema and row counts: cheap, and catches
                 # truncated or foreign files before a full scan trips on them.
-                con.execute("SELECT num_rows FROM parquet_file_metadata(?)", [str(f)]).fetchall()
+                meta = con.execute("SELECT num_rows FROM parquet_file_metadata(?)",
+                                   [str(f)]).fetchall()
+                sizes[str(f)] = int(sum(r[0] for r in meta))
                 good.append(str(f))
             except duckdb.Error:
                 broken.append(str(f.relative_to(path)))
@@ -190,13 +215,16 @@ def _attach_parquet_dir(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
             broken += [str(Path(g).relative_to(path)) for g in good if g not in readable]
             good = readable
         relation = f"src_{name}"
+        row_expr = "0"
         if good:
-            rel = con.read_parquet(good, hive_partitioning=True, union_by_name=True)
+            rel = con.read_parquet(good, hive_partitioning=True, union_by_name=True,
+                                   filename=True, file_row_number=True)
             rel.create_view(relation, replace=True)
             types, names = _describe(con, relation)
+            row_expr = _parquet_row_expr(good, sizes)
         else:
             types, names = {}, {}
-        tables[name] = SourceTable(name, relation, types, names, broken)
+        tables[name] = SourceTable(name, relation, types, names, broken, row_expr)
     foreign = sorted(
         p.name for p in path.iterdir()
         if p.is_dir() and p.name not in TABLES and any(p.rglob("*.parquet"))

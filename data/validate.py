@@ -2,7 +2,7 @@
 
 For every schema table this reads the producer's rows, types them, decides per
 row whether it is usable (the first set-aside reason that applies wins), counts
-repairs, and writes the clean table into the cache database ordered by time.
+repairs, and writes the clean table into the cache database.
 Rejected rows go to ``_quarantine`` with their reason so they can be shown.
 Missing or unreadable tables become empty tables, so the query layer never has
 to ask whether a table exists.
@@ -19,8 +19,8 @@ import pyarrow as pa
 import shapely
 
 from .areas import AreaSet
-from .geo_clean import GEO_REASONS, clean_points
 from .load_report import OK, LoadReport, TableReport
+from .row_stream import BATCH_ROWS, RowStream
 from .schema import (
     AREA_LEVELS,
     AREAS,
@@ -30,7 +30,7 @@ from .schema import (
     Reason,
     Table,
 )
-from .sources import Source, SourceTable, quote_ident, run
+from .sources import Source, SourceTable, quiet, quote_ident, run
 from .typing_sql import code, typed
 
 Progress = Callable[[str, float], None]
@@ -207,14 +207,6 @@ def write_areas(con: duckdb.DuckDBPyConnection, areas: AreaSet) -> None:
 
 # --------------------------------------------------------------------------- rows
 
-def refresh_area_lookup(ctx: BuildContext) -> None:
-    table = pa.table({"area_id": pa.array(ctx.areas.ids, pa.string()),
-                      "area_idx": pa.array(np.arange(len(ctx.areas), dtype=np.int32))})
-    ctx.con.register("_lookup_arrow", table)
-    run(ctx.con, "CREATE OR REPLACE TEMP TABLE _area_lookup AS SELECT * FROM _lookup_arrow")
-    ctx.con.unregister("_lookup_arrow")
-
-
 def final_columns(spec: Table) -> list[str]:
     """Columns of the clean table in the cache (same for present and absent tables).
 
@@ -231,14 +223,14 @@ def final_columns(spec: Table) -> list[str]:
 
 def clean_rows(ctx: BuildContext, spec: Table,
                references: tuple[str, str, str] | None = None) -> None:
-    """Clean one row table (everything but meta and areas).
+    """Clean one row table (everything but meta and areas), in one streaming pass.
 
-    One pass from the source to the final table: a view types the columns and
-    decides each row's set-aside reason; rejected rows go to ``_quarantine``,
-    the rest are written ordered by time. Duplicate ids are found afterwards on
-    the written table, where only the id column has to be read.
-    ``references`` = (column, referenced table, reason) for event tables whose
-    rows must point at a kept row of another table.
+    DuckDB reads and types the source and decides the reasons SQL can see;
+    ``RowStream`` adds coordinates and areas batch by batch and keeps rejected
+    rows aside; the clean batches are written straight into the cache table.
+    Duplicate ids are found afterwards on the written table, where only the id
+    column has to be read. ``references`` = (column, referenced table, reason)
+    for event tables whose rows must point at a kept row of another table.
     """
     st, rep = _open_table(ctx, spec)
     ctx.progress(f"reading {spec.name}", 0.0)
@@ -250,45 +242,57 @@ def clean_rows(ctx: BuildContext, spec: Table,
     for c in spec.columns:
         value[c.name], bad[c.name] = typed(st.column_names.get(c.name), st.columns.get(c.name),
                                            c.kind)
-    try:
-        geo = _geo_arrow(ctx, spec, st, value, bad, rep.rows)
-    except duckdb.Error as exc:
-        rep.set_aside_whole(f"unreadable: {str(exc).splitlines()[0]}", "unreadable")
-        _create_empty(ctx, spec)
-        return
-    ctx.con.register("_geo", geo)
     select, adj = _typed_select(spec, value, bad)
+    if spec.point:
+        adj.append(Reason.SWAPPED_COORDINATES)
+        lon, lat = value["lon"], value["lat"]
+        select += [f"coalesce({lon}, 'NaN'::DOUBLE) AS _lon_raw",
+                   f"coalesce({lat}, 'NaN'::DOUBLE) AS _lat_raw",
+                   f"(({lon}) IS NULL OR ({lat}) IS NULL) AND NOT ({bad['lon']} OR {bad['lat']})"
+                   " AS _coord_null",
+                   f"({bad['lon']} OR {bad['lat']}) AS _coord_bad"]
     reason = _reason_sql(spec, value, references)
-    run(ctx.con, f"CREATE OR REPLACE TEMP VIEW _rows AS SELECT {', '.join(select)}, "
-        f"{reason} AS _reason FROM (SELECT * FROM {st.relation}) s POSITIONAL JOIN _geo g")
+    sql = (f"SELECT {st.row_expr} AS _src_row, {', '.join(select)}, {reason} AS _reason "
+           f"FROM {st.relation}")
+    stream = RowStream(spec, final_columns(spec), ctx.areas, ctx.coord_system,
+                       1 << (len(adj) - 1), ctx.report.table("areas").status == OK)
+    writer = quiet(ctx.con.cursor())
     try:
-        ctx.progress(f"writing {spec.name}", 0.5)
-        _write(ctx, spec)
+        ctx.progress(f"writing {spec.name}", 0.3)
+        source = ctx.con.sql(sql).to_arrow_reader(BATCH_ROWS)
+        writer.register("_clean", stream.reader(source))
+        run(writer, f"CREATE OR REPLACE TABLE main.{spec.name} AS SELECT * FROM _clean")
     except duckdb.Error as exc:
+        if stream.error is not None:
+            raise stream.error from exc  # our bug, not the extract's: do not hide it
         rep.set_aside_whole(f"unreadable: {str(exc).splitlines()[0]}", "unreadable")
-        run(ctx.con, "DELETE FROM _quarantine WHERE tbl = $t", {"t": spec.name})
         _create_empty(ctx, spec)
         return
     finally:
-        run(ctx.con, "DROP VIEW IF EXISTS _rows")
-        ctx.con.unregister("_geo")
+        writer.close()
+    quarantined = stream.quarantined()
+    if quarantined is not None:
+        ctx.con.register("_rejected", quarantined)
+        run(ctx.con, "INSERT INTO _quarantine SELECT * FROM _rejected")
+        ctx.con.unregister("_rejected")
+    # No sort by time: at 10M rows it costs as much as the whole write, and the
+    # queries are within their targets without it (see bench/bench_foundation.py).
     ctx.progress(f"checking {spec.name}", 0.8)
     if spec.id_column:
         _set_aside_duplicates(ctx.con, spec)
-    if any(c.name == "area_id" for c in spec.columns):
-        _add_pseudo_areas(ctx, spec, rep)
+    if stream.unknown_area_rows:
+        rep.adjusted[Reason.UNKNOWN_AREA] = stream.unknown_area_rows
     _count(ctx.con, spec, rep, adj)
 
 
 def _typed_select(spec: Table, value: dict[str, str], bad: dict[str, str]
                   ) -> tuple[list[str], list[str]]:
-    """SELECT list of the typed columns and the repair keys by bit."""
-    select: list[str] = ["g._row AS _row"]
+    """SELECT list of the typed columns (with ``_adj``) and the repair keys by bit."""
+    select: list[str] = []
     adj: list[tuple[str, str]] = []
     for c in spec.columns:
         if spec.point and c.name in ("lon", "lat"):
-            select.append(f"g._g_{c.name} AS {c.name}")
-            continue
+            continue  # come from RowStream, checked and converted
         expr = value[c.name]
         if c.codes is not None:
             expr, unknown = code(expr, c.codes)
@@ -298,9 +302,6 @@ def _typed_select(spec: Table, value: dict[str, str], bad: dict[str, str]
         if c.name == "available":
             expr = f"coalesce({expr}, TRUE)"  # the schema's default
         select.append(f"{expr} AS {quote_ident(c.name)}")
-    if spec.point:
-        select += ["g._g_mx AS mx", "g._g_my AS my", "g._g_area_pip AS area_pip"]
-        adj.append((Reason.SWAPPED_COORDINATES, "g._g_swapped"))
     adj_sql = " + ".join(f"(CASE WHEN {cond} THEN {1 << k} ELSE 0 END)::BIGINT"
                          for k, (_key, cond) in enumerate(adj)) or "0::BIGINT"
     select.append(f"{adj_sql} AS _adj")
@@ -309,14 +310,13 @@ def _typed_select(spec: Table, value: dict[str, str], bad: dict[str, str]
 
 def _reason_sql(spec: Table, value: dict[str, str],
                 references: tuple[str, str, str] | None) -> str:
+    """The first set-aside reason SQL can decide (coordinates are checked later)."""
     whens = []
     if spec.id_column:
         v = value[spec.id_column]
         whens.append(f"WHEN ({v}) IS NULL OR trim({v}) = '' THEN '{Reason.MISSING_ID}'")
     if spec.time_column:
         whens.append(f"WHEN ({value[spec.time_column]}) IS NULL THEN '{Reason.BAD_TIMESTAMP}'")
-    if spec.point:
-        whens.append("WHEN g._g_geo_reason IS NOT NULL THEN g._g_geo_reason")
     if references is not None:
         col, table, why = references
         v = value[col]
@@ -326,60 +326,6 @@ def _reason_sql(spec: Table, value: dict[str, str],
     if not whens:
         return "CAST(NULL AS VARCHAR)"
     return "CASE " + " ".join(whens) + " ELSE NULL END"
-
-
-def _geo_arrow(ctx: BuildContext, spec: Table, st: SourceTable, value: dict[str, str],
-               bad: dict[str, str], n: int) -> pa.Table:
-    """Row numbers, and for point tables the checked WGS84 coordinates, in scan order."""
-    cols: dict[str, pa.Array] = {"_row": pa.array(np.arange(n, dtype=np.int64))}
-    if not spec.point:
-        return pa.table(cols)
-    lon_v, lat_v = value["lon"], value["lat"]
-    res = ctx.con.execute(
-        f"SELECT coalesce({lon_v}, 'NaN'::DOUBLE) AS lon, coalesce({lat_v}, 'NaN'::DOUBLE) AS lat,"
-        f" (({lon_v}) IS NULL OR ({lat_v}) IS NULL) AS is_null,"
-        f" ({bad['lon']} OR {bad['lat']}) AS unreadable FROM {st.relation}"
-    ).fetchnumpy()
-    unreadable = np.asarray(res["unreadable"], dtype=bool)
-    is_null = np.asarray(res["is_null"], dtype=bool) & ~unreadable
-    geo = clean_points(np.asarray(res["lon"]), np.asarray(res["lat"]), is_null, unreadable,
-                       spec.point_required, ctx.coord_system, ctx.areas)
-    del res
-    codes = geo.reason.astype(np.int8)
-    dictionary = pa.array([r or "" for r in GEO_REASONS], pa.string())
-    reason = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes == 0), dictionary)
-    usable = geo.reason == 0
-    cols.update({
-        "_g_geo_reason": reason.cast(pa.string()),
-        "_g_swapped": pa.array(geo.swapped & usable),
-        "_g_lon": pa.array(geo.lon, mask=~np.isfinite(geo.lon)),
-        "_g_lat": pa.array(geo.lat, mask=~np.isfinite(geo.lat)),
-        "_g_mx": pa.array(geo.mx, mask=~np.isfinite(geo.mx)),
-        "_g_my": pa.array(geo.my, mask=~np.isfinite(geo.my)),
-        "_g_area_pip": pa.array(geo.area),
-    })
-    return pa.table(cols)
-
-
-def _write(ctx: BuildContext, spec: Table) -> None:
-    con = ctx.con
-    id_expr = quote_ident(spec.id_column) if spec.id_column else "NULL"
-    run(con, f"INSERT INTO _quarantine SELECT $t, _row, CAST({id_expr} AS VARCHAR), _reason "
-        "FROM _rows WHERE _reason IS NOT NULL", {"t": spec.name})
-    has_area = any(c.name == "area_id" for c in spec.columns)
-    cols = []
-    for name in final_columns(spec):
-        if name == "area_idx":
-            pip = "NULLIF(r.area_pip, -1)" if spec.point else "NULL"
-            cols.append(f"CAST(coalesce({pip}, m.area_idx) AS INTEGER) AS area_idx")
-        else:
-            cols.append(f"r.{quote_ident(name)}")
-    join = "LEFT JOIN _area_lookup m ON r.area_id = m.area_id" if has_area else ""
-    # Time order makes zone maps prune time windows; ties need no order of their own
-    # (whatever depends on extract order reads ``_row``).
-    order = f"r.{quote_ident(spec.time_column)}" if spec.time_column else "r._row"
-    run(con, f"CREATE OR REPLACE TABLE main.{spec.name} AS SELECT {', '.join(cols)} "
-        f"FROM _rows r {join} WHERE r._reason IS NULL ORDER BY {order}")
 
 
 def _set_aside_duplicates(con: duckdb.DuckDBPyConnection, spec: Table) -> None:
@@ -405,24 +351,6 @@ def _set_aside_duplicates(con: duckdb.DuckDBPyConnection, spec: Table) -> None:
     run(con, f"""
         DELETE FROM main.{table} t USING _dups d
         WHERE t.{ident} = d.dup_id AND t._row <> d.first_row""")
-
-
-def _add_pseudo_areas(ctx: BuildContext, spec: Table, rep: TableReport) -> None:
-    """Area ids the areas table does not know become pseudo areas (counted as repairs)."""
-    rows = ctx.con.execute(
-        f"SELECT area_id, count(*) FROM main.{spec.name} WHERE area_idx IS NULL "
-        "AND area_id IS NOT NULL AND trim(area_id) <> '' GROUP BY 1 ORDER BY 1"
-    ).fetchall()
-    if not rows:
-        return
-    for area_id, _cnt in rows:
-        ctx.areas.add(str(area_id), str(area_id), None, None)
-    # Without an areas table every area_id is "unknown": nothing to report then.
-    if ctx.report.table("areas").status == OK:
-        rep.adjusted[Reason.UNKNOWN_AREA] = int(sum(c for _a, c in rows))
-    refresh_area_lookup(ctx)
-    run(ctx.con, f"UPDATE main.{spec.name} t SET area_idx = m.area_idx FROM _area_lookup m "
-        "WHERE t.area_idx IS NULL AND t.area_id = m.area_id")
 
 
 def _count(con: duckdb.DuckDBPyConnection, spec: Table, rep: TableReport,
