@@ -21,7 +21,8 @@ from .areas import AreaSet
 from .geo_clean import GEO_REASONS, clean_points
 from .schema import Table
 
-BATCH_ROWS = 500_000
+BATCH_ROWS = 122_880
+"""One DuckDB row group: measured faster and leaner than larger batches (bench/)."""
 
 
 class RowStream:
