@@ -50,7 +50,7 @@ def connect(path: Path | str, read_only: bool,
             memory_limit: str = "512MB") -> duckdb.DuckDBPyConnection:
     """A DuckDB connection that never downloads extensions.
 
-    The memory limit keeps peak memory flat at 10M rows: big sorts spill to disk.
+    The memory limit keeps peak memory flat at 10M rows: big joins and sorts spill.
     """
     con = duckdb.connect(str(path), read_only=read_only, config={
         "autoinstall_known_extensions": False,
