@@ -269,6 +269,3 @@ def _load_areas(con: duckdb.DuckDBPyConnection) -> AreaSet:
         areas.add(area_id, name, level, geom, np.nan if pop is None else float(pop), int(parent))
     return areas
 
-
-# Re-exported for callers that format dates of the extract.
-DISPUTES_TABLE, HAZARDS_TABLE = DISPUTES.name, HAZARDS.name

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import numpy as np
-
 from .areas import AreaSet
 
 
@@ -155,12 +153,3 @@ def compile_filter(state: FilterState, table: str, areas: AreaSet, as_of: date,
         parts.append(f"list_contains(${name}, {col('area_idx')})")
         params[name] = [int(i) for i in areas.resolve(sorted(state.areas))]
     return Predicate(" AND ".join(parts), params)
-
-
-def area_mask(state: FilterState, areas: AreaSet) -> np.ndarray | None:
-    """Boolean mask over area indices selected by the state, None when unfiltered."""
-    if not state.areas:
-        return None
-    mask = np.zeros(len(areas), dtype=bool)
-    mask[areas.resolve(sorted(state.areas))] = True
-    return mask

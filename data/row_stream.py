@@ -40,7 +40,6 @@ class RowStream:
         self.unknown_area_rows = 0
         self._ids = pa.array(areas.ids, pa.string())
         self.error: BaseException | None = None
-        self.schema: pa.Schema | None = None
 
     # ----------------------------------------------------------------- public
     def reader(self, source: pa.RecordBatchReader) -> pa.RecordBatchReader:

@@ -74,6 +74,15 @@ def incident(i: int, lon: float | None, lat: float | None, when: datetime | None
             status, None)
 
 
+def _fill(con: duckdb.DuckDBPyConnection, name: str, rows: Iterable[Sequence[Any]],
+          columns: str) -> None:
+    con.execute(f"CREATE TABLE {name} ({columns})")
+    rows = list(rows)
+    if rows:
+        marks = ", ".join("?" for _ in rows[0])
+        con.executemany(f"INSERT INTO {name} VALUES ({marks})", [list(r) for r in rows])
+
+
 def write_extract(path: Path, tables: dict[str, Iterable[Sequence[Any]]],
                   ddl: dict[str, str] | None = None) -> Path:
     """Write ``tables`` (rows as tuples in DDL column order) to a new DuckDB file."""
@@ -82,11 +91,7 @@ def write_extract(path: Path, tables: dict[str, Iterable[Sequence[Any]]],
     con = duckdb.connect(str(path))
     try:
         for name, rows in tables.items():
-            con.execute(f"CREATE TABLE {name} ({ddl[name]})")
-            rows = list(rows)
-            if rows:
-                marks = ", ".join("?" for _ in rows[0])
-                con.executemany(f"INSERT INTO {name} VALUES ({marks})", [list(r) for r in rows])
+            _fill(con, name, rows, ddl[name])
     finally:
         con.close()
     return path
@@ -187,11 +192,7 @@ def write_parquet_dir(path: Path, tables: dict[str, Iterable[Sequence[Any]]],
     con = duckdb.connect()
     try:
         for name, rows in tables.items():
-            con.execute(f"CREATE TABLE {name} ({ddl[name]})")
-            rows = list(rows)
-            if rows:
-                marks = ", ".join("?" for _ in rows[0])
-                con.executemany(f"INSERT INTO {name} VALUES ({marks})", [list(r) for r in rows])
+            _fill(con, name, rows, ddl[name])
             if name == "meta":
                 _copy_parquet(con, "SELECT * FROM meta", path / "meta.parquet")
             elif name == "incidents" and rows and partition:
