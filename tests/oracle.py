@@ -146,3 +146,65 @@ def expected_report(path: Path, start: date | None = None, end: date | None = No
             "success_rate": rate(int(st.get("resolved", 0)), fin),
         },
     }
+
+
+# --------------------------------------------------------------------------- raw tables
+def load_raw(path: Path) -> dict[str, Any]:
+    """The raw extract as pandas frames, points placed in the finest areas by sjoin.
+
+    Returns ``{"meta", "as_of", "extracted_at", "areas", "parent", "names", "town_of",
+    <table>: DataFrame}``; point tables get an ``area`` column (finest area id or the
+    producer's ``area_id``) and a ``town`` column (its town ancestor or None).
+    """
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        tables = {t: _table(con, t) for t in ("areas", "incidents", "resources", "hazards",
+                                              "rectifications", "disputes", "dispute_steps")}
+    finally:
+        con.close()
+    areas = tables["areas"]
+    areas = areas.assign(geometry=shapely.from_wkb(areas["geom_wkb"].map(bytes)))
+    parent = dict(zip(areas["area_id"], areas["parent_id"], strict=True))
+    level = dict(zip(areas["area_id"], areas["level"], strict=True))
+    finest = max(areas["level"], key=LEVELS.index)
+    polys = gpd.GeoDataFrame(areas[areas["level"] == finest][["area_id", "geometry"]],
+                             geometry="geometry", crs="EPSG:4326")
+
+    def town_of(a: Any) -> Any:
+        for _ in range(10):
+            if not isinstance(a, str):
+                return None
+            if level.get(a) == "town":
+                return a
+            a = parent.get(a)
+        return None
+
+    def place(df: pd.DataFrame) -> pd.Series:
+        pts = gpd.GeoDataFrame(df[["lon", "lat"]].copy(), crs="EPSG:4326",
+                               geometry=gpd.points_from_xy(df["lon"], df["lat"]))
+        hit = gpd.sjoin(pts[df["lon"].notna()], polys, predicate="covered_by", how="left")
+        hit = hit[~hit.index.duplicated(keep="first")]["area_id"]
+        return hit.reindex(df.index).fillna(df["area_id"]).where(lambda s: s.notna(), None)
+
+    extracted_at = datetime.fromisoformat(meta["extracted_at"])
+    out: dict[str, Any] = {"meta": meta, "extracted_at": extracted_at,
+                           "as_of": extracted_at.date(), "areas": areas, "parent": parent,
+                           "names": dict(zip(areas["area_id"], areas["name"], strict=True)),
+                           "town_of": town_of}
+    for name, df in tables.items():
+        if df is not None and "lon" in df.columns and name != "areas":
+            df = df.assign(area=place(df))
+            df = df.assign(town=df["area"].map(town_of))
+        out[name] = df
+    return out
+
+
+def is_under(parent: dict[str, Any], area_id: Any, root: str) -> bool:
+    for _ in range(10):
+        if not isinstance(area_id, str):
+            return False
+        if area_id == root:
+            return True
+        area_id = parent.get(area_id)
+    return False
