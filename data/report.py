@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .analysis.alerts import alerts
+from .analysis.change import PERIODS, change, change_by
+from .analysis.coverage import coverage_gaps
+from .analysis.hotspots import area_hotspots, emerging_hotspots, grid_hotspots
+from .analysis.mediation import mediation
+from .analysis.rectification import rectification
+from .analysis.repeats import repeats_section
+from .analysis.safety_index import safety_index
 from .extract import Extract
 from .filters import FilterState
 from .queries import Query
@@ -65,11 +73,45 @@ def disputes_section(q: Query, state: FilterState) -> dict[str, Any]:
     }
 
 
-def build_report(extract: Extract, state: FilterState) -> dict[str, Any]:
-    """Every figure of ``report --json`` for ``state``."""
+def change_section(q: Query, state: FilterState) -> dict[str, Any]:
+    """Today, this week and this month to date, and the last complete ones (同比/环比)."""
+    out: dict[str, Any] = {}
+    for period in PERIODS:
+        out[f"{period}_to_date"] = change(q, state, period, to_date=True).to_json()
+        out[f"last_{period}"] = change(q, state, period).to_json()
+    out["by_category_last_month"] = {k: v.to_json() for k, v in
+                                     change_by(q, state, "category", "month").items()}
+    return out
+
+
+def hotspots_section(q: Query, state: FilterState) -> dict[str, Any]:
+    return {"grid": grid_hotspots(q, state).to_json(),
+            "areas": area_hotspots(q, state).to_json(limit=20),
+            "emerging": emerging_hotspots(q, state).to_json()}
+
+
+def analysis_sections(q: Query, state: FilterState) -> dict[str, Any]:
+    """The analysis figures (issue 3), each from its module in ``data.analysis``."""
+    return {
+        "change": change_section(q, state),
+        "hotspots": hotspots_section(q, state),
+        "repeats": repeats_section(q, state),
+        "alerts": alerts(q, state).to_json(limit=50),
+        "rectification": rectification(q, state).to_json(),
+        "mediation": mediation(q, state).to_json(),
+        "safety_index": safety_index(q, state).to_json(),
+        "coverage_gaps": coverage_gaps(q, state).to_json(),
+    }
+
+
+def build_report(extract: Extract, state: FilterState, analysis: bool = True) -> dict[str, Any]:
+    """Every figure of ``report --json`` for ``state``.
+
+    ``analysis=False`` leaves out the analysis sections (the design.md keys only).
+    """
     q = Query(extract)
     as_of = q.as_of(state)
-    return {
+    doc = {
         "region": extract.region_name,
         "as_of": as_of.isoformat(),
         "window": {"from": state.start.isoformat() if state.start else None,
@@ -82,3 +124,6 @@ def build_report(extract: Extract, state: FilterState) -> dict[str, Any]:
         "load_report": extract.report.to_json(),
         "notes": list(extract.report.notes),
     }
+    if analysis:
+        doc |= analysis_sections(q, state)
+    return doc

@@ -80,10 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20261120)
     p.add_argument("--dirty", action="store_true", help="add broken rows (for tests and demos)")
     p.add_argument("--coord-system", default="wgs84", choices=("wgs84", "gcj02", "bd09"))
-    p = sub.add_parser("nearest", help="nearest available resources to a point")
+    p = sub.add_parser("nearest", help="nearest available resources to a point or incident")
     p.add_argument("extract")
-    p.add_argument("--lon", type=float, required=True)
-    p.add_argument("--lat", type=float, required=True)
+    p.add_argument("--lon", type=float)
+    p.add_argument("--lat", type=float)
+    p.add_argument("--incident", metavar="INCIDENT_ID", help="instead of --lon/--lat")
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--kind", action="append", default=[])
     p.add_argument("--json", action="store_true")
@@ -197,7 +198,14 @@ def cmd_nearest(args: argparse.Namespace) -> int:
     except ExtractError as exc:
         return _fail(str(exc))
     try:
-        found = nearest_resources(ex, args.lon, args.lat, k=args.k, kinds=args.kind)
+        if args.incident is not None:
+            from data.analysis.coverage import nearest_to_incident
+
+            found = nearest_to_incident(ex, args.incident, k=args.k, kinds=args.kind)
+        elif args.lon is None or args.lat is None:
+            return _fail("nearest needs --lon and --lat, or --incident")
+        else:
+            found = nearest_resources(ex, args.lon, args.lat, k=args.k, kinds=args.kind)
     finally:
         ex.close()
     if args.json:

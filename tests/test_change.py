@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,7 @@ def test_change_series_is_consecutive_periods(demo: tuple[Path, dict]) -> None:
         assert (c.current, c.previous, c.last_year) == _expected(raw, "month", anchor, False,
                                                                  None, None)
     # Each month's 环比 base is the month before's count.
-    for a, b in zip(series, series[1:], strict=False):
+    for a, b in pairwise(series):
         assert b.previous == a.current
 
 

@@ -132,3 +132,39 @@ def test_nearest_equals_brute_force(extract: Path, tmp_path: Path, kinds: list[s
     assert [g["distance_m"] for g in got] == pytest.approx([b[0] for b in brute], abs=0.1)
     for g in got:
         assert "*" in (g["phone"] or "*")  # masked by default
+
+
+def test_report_json_analysis_sections_are_consistent(extract: Path, tmp_path: Path) -> None:
+    out = run("report", str(extract), "--json", cache=tmp_path)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    for key in ("hotspots", "repeats", "alerts", "rectification", "mediation", "safety_index",
+                "change", "coverage_gaps"):
+        assert key in doc, key
+    assert {"grid", "emerging", "areas"} <= doc["hotspots"].keys()
+    rect, hz = doc["rectification"], doc["hazards"]
+    not_rectified = 10 - len(range(0, 10, 3))  # see the fixture: every third is rectified
+    assert rect["overdue_count"] == hz["overdue"] == len(rect["overdue"]) == not_rectified
+    assert all({"hazard_id", "name", "days_overdue", "responsible_unit", "area_id"} <= o.keys()
+               for o in rect["overdue"])
+    days = [o["days_overdue"] for o in rect["overdue"]]
+    assert days == sorted(days, reverse=True) and days[0] == (date(2025, 6, 15)
+                                                             - date(2025, 3, 1)).days
+    funnel = doc["mediation"]["funnel"]
+    buckets = sum(sum(funnel[k].values()) for k in ("resolved", "failed", "referred", "open"))
+    assert funnel["received"] == buckets == doc["disputes"]["total"] == 30
+    assert doc["repeats"]["places"] >= 1 and "near_repeat" in doc["repeats"]
+    assert {a["area_id"] for a in doc["safety_index"]["areas"]} == {"T1", "T2"}
+
+
+def test_nearest_to_an_incident(extract: Path, tmp_path: Path) -> None:
+    by_point = run("nearest", str(extract), "--lon", str(115.0 + 7 * 0.0099),
+                   "--lat", str(27.0 + 7 * 0.015), "--json", cache=tmp_path)
+    by_incident = run("nearest", str(extract), "--incident", "I000007", "--json", cache=tmp_path)
+    assert by_incident.returncode == 0, by_incident.stderr
+    assert json.loads(by_incident.stdout) == json.loads(by_point.stdout)
+    assert len(json.loads(by_incident.stdout)) == 5
+    unknown = run("nearest", str(extract), "--incident", "nope", "--json", cache=tmp_path)
+    assert unknown.returncode == 0 and json.loads(unknown.stdout) == []
+    neither = run("nearest", str(extract), "--json", cache=tmp_path)
+    assert neither.returncode == 2 and "--incident" in neither.stderr

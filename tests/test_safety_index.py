@@ -105,7 +105,7 @@ def test_missing_tables_and_population(tmp_path: Path) -> None:
     import factory
 
     tables = factory.full_tables(60)
-    tables["areas"] = [r[:5] + (None if r[0] == "T2" else r[5],) for r in tables["areas"]]
+    tables["areas"] = [(*r[:5], None if r[0] == "T2" else r[5]) for r in tables["areas"]]
     del tables["disputes"], tables["dispute_steps"]
     q = Query(open_extract(factory.write_extract(tmp_path / "x.duckdb", tables)))
     got = {a.area_id: a for a in safety_index(q, FilterState().with_window(
