@@ -49,6 +49,12 @@ def _extract(tmp_path: Path, spike: int, repeat_place: bool) -> Path:
             rows.append(factory.incident(k, lon + i * 1e-5, lat, day - timedelta(days=i, hours=2),
                                          "public_order", address="幸福路8号酒吧"))
             k += 1
+        # A chronic place: calls every week for two months, three in the latest week.
+        lon, lat = factory.village_point(0, 1, 0.3, 0.3)
+        for i in list(range(8, 60, 7)) + [1, 2, 3]:
+            rows.append(factory.incident(k, lon, lat + i * 1e-6, day - timedelta(days=i, hours=3),
+                                         "public_order", address="和平路1号麻将馆"))
+            k += 1
     tables = {"meta": factory.meta_rows(), "areas": factory.standard_areas(), "incidents": rows}
     return factory.write_extract(tmp_path / "a.duckdb", tables)
 
@@ -127,3 +133,4 @@ def test_new_repeat_place_is_alerted(tmp_path: Path) -> None:
     repeats = [a for a in got.alerts if a.kind == "new_repeat"]
     assert len(repeats) == 1 and repeats[0].observed == 4 and repeats[0].area_id == "V11"
     assert repeats[0].address == "幸福路8号酒吧"
+    assert "和平路1号麻将馆" not in {a.address for a in got.alerts}

@@ -16,9 +16,12 @@ Spikes
   a hundred shifts, whatever the number of towns.
 
 New repeat places
-- Repeat places (data.analysis.repeats) over the last seven complete days and
-  the ``BASELINE_PERIODS`` weeks before, whose ``min_count``-th incident fell in
-  those seven days: a place that became a repeat address since the last week.
+- Repeat places (data.analysis.repeats, ``MIN_COUNT`` incidents within
+  ``REPEAT_RADIUS_M``) found in the last seven complete days, whose centre had
+  fewer than ``MIN_COUNT`` incidents within that radius (or, for places matched
+  by address, with that normalised address) in the ``BASELINE_PERIODS`` weeks
+  before: a place that became a repeat address this week, not a chronic one.
+  ``expected`` is the baseline's weekly mean, ``baseline`` its count.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
+from scipy.spatial import cKDTree
 from scipy.stats import poisson
 
 from ..filters import FilterState, day_start
@@ -37,6 +41,7 @@ ALPHA = 0.01
 MIN_COUNT = 3
 BASELINE_PERIODS = 8
 EXPECTED_FLOOR = 0.5
+REPEAT_RADIUS_M = 50.0
 
 
 @dataclass(frozen=True)
@@ -180,21 +185,55 @@ def _spikes(q: Query, state: FilterState, period: str, first: date, step: int,
     return out
 
 
-def alerts(q: Query, state: FilterState) -> Alerts:
-    from .repeats import new_repeat_places  # the repeats module is the larger import
+def _new_repeats(q: Query, state: FilterState, day: date) -> list[Alert]:
+    """Repeat places of the last seven days that were quiet in the weeks before."""
+    from .repeats import _centre, normalise_address, project, repeat_places
 
+    since = day - timedelta(days=6)
+    recent = repeat_places(q, state.with_window(since, day), min_count=MIN_COUNT,
+                           radius_m=REPEAT_RADIUS_M)
+    if not len(recent):
+        return []
+    before = state.with_window(since - timedelta(days=7 * BASELINE_PERIODS),
+                               since - timedelta(days=1))
+    p = q.where(before, "incidents")
+    res = q.con.execute(f"SELECT lon, lat, address FROM incidents WHERE {p.sql}",
+                        p.params).fetchall()
+    centre = _centre(q.extract)
+    located = [(lo, la) for lo, la, _ in res if lo is not None and la is not None]
+    tree = None
+    if located:
+        x, y = project(np.array([r[0] for r in located]), np.array([r[1] for r in located]),
+                       centre)
+        tree = cKDTree(np.column_stack([x, y]))
+    addresses: dict[str, int] = {}
+    for _, _, a in res:
+        key = normalise_address(a)
+        if key:
+            addresses[key] = addresses.get(key, 0) + 1
+    label = f"{since.isoformat()}/{day.isoformat()}"
+    out = []
+    for place in recent:
+        if place.lon is not None and place.lat is not None:
+            px, py = project(np.array([place.lon]), np.array([place.lat]), centre)
+            earlier = 0 if tree is None else int(tree.query_ball_point(
+                [float(px[0]), float(py[0])], REPEAT_RADIUS_M, return_length=True))
+        else:
+            earlier = addresses.get(normalise_address(place.address), 0)
+        if earlier < MIN_COUNT:
+            out.append(Alert("new_repeat", "7d", label, None, place.area_id, place.name,
+                             place.count, earlier / BASELINE_PERIODS, None,
+                             baseline=(earlier,), place_id=place.place_id,
+                             address=place.address))
+    return out
+
+
+def alerts(q: Query, state: FilterState) -> Alerts:
     as_of = q.as_of(state)
     day, week = latest_periods(as_of)
     tested: dict[str, int] = {}
     found = _spikes(q, state, "day", day, 7, tested) + _spikes(q, state, "week", week, 7, tested)
-    # Repeat places that reached their threshold in the last seven complete days,
-    # looking back over the baseline weeks for their earlier incidents.
-    since = day - timedelta(days=6)
-    window = state.with_window(since - timedelta(days=7 * BASELINE_PERIODS), day)
-    for place in new_repeat_places(q, window, since):
-        found.append(Alert("new_repeat", "7d", f"{since.isoformat()}/{day.isoformat()}", None,
-                           place.area_id, place.name, place.count, 0.0, None,
-                           place_id=place.place_id, address=place.address))
+    found += _new_repeats(q, state, day)
     found.sort(key=lambda a: (a.kind != "spike", a.p_value if a.p_value is not None else 1.0,
                               -a.observed, a.category or "", a.area_id or ""))
     return Alerts(day, week, found, tested)
