@@ -261,3 +261,44 @@ class Query:
         p = self.where(state, "disputes")
         return _counts(self._rows(
             f"SELECT {column}, count(*) FROM disputes WHERE {p.sql} GROUP BY 1", p.params), keys)
+
+    # ------------------------------------------------------------- map points
+    def _points(self, sql: str, params: dict) -> dict[str, np.ndarray]:
+        res = self.con.execute(sql, params).fetchnumpy()
+        return {k: np.ma.filled(v, None) if np.ma.isMaskedArray(v) and v.dtype == object
+                else np.asarray(v) for k, v in res.items()}
+
+    def incident_points(self, state: FilterState, view: Viewport | None = None,
+                        limit: int = 20_000) -> dict[str, np.ndarray]:
+        """Located incidents (in ``view``): mx, my, category, incident_id; newest first.
+
+        At most ``limit`` rows; the caller shows a density raster above that.
+        """
+        p = self.where(state, "incidents")
+        sql = (f"SELECT mx, my, category, incident_id FROM incidents WHERE {p.sql} "
+               "AND mx IS NOT NULL")
+        params = dict(p.params)
+        if view is not None:
+            sql += " AND mx >= $x0 AND mx < $x1 AND my >= $y0 AND my < $y1"
+            params |= {"x0": view.x0, "x1": view.x1, "y0": view.y0, "y1": view.y1}
+        return self._points(sql + f" ORDER BY reported_at DESC LIMIT {int(limit)}", params)
+
+    def resource_points(self, state: FilterState) -> dict[str, np.ndarray]:
+        """Resources with a location: mx, my, lon, lat, kind, available, resource_id, name."""
+        p = self.where(state, "resources")
+        return self._points(
+            f"SELECT mx, my, lon, lat, kind, coalesce(available, TRUE) AS available, "
+            f"resource_id, name FROM resources WHERE {p.sql} AND mx IS NOT NULL "
+            "ORDER BY resource_id", p.params)
+
+    def hazard_points(self, state: FilterState) -> dict[str, np.ndarray]:
+        """Hazards with their derived state: mx, my, lon, lat, category, risk_level, state,
+        overdue, hazard_id, name."""
+        p = self.where(state, "hazards", alias="h")
+        sql, params = hazard_state_sql(p)
+        as_of = self.as_of(state)
+        return self._points(
+            f"SELECT mx, my, lon, lat, category, risk_level, state, "
+            f"coalesce(deadline < $hs_asof AND state NOT IN ('rectified', 'verified'), FALSE) "
+            f"AS overdue, hazard_id, name FROM ({sql}) WHERE mx IS NOT NULL ORDER BY hazard_id",
+            {**params, "hs_stop": day_start(as_of + timedelta(days=1)), "hs_asof": as_of})

@@ -51,7 +51,7 @@ def _extract(tmp_path: Path, spike: int, repeat_place: bool) -> Path:
             k += 1
         # A chronic place: calls every week for two months, three in the latest week.
         lon, lat = factory.village_point(0, 1, 0.3, 0.3)
-        for i in list(range(8, 60, 7)) + [1, 2, 3]:
+        for i in [*range(8, 60, 7), 1, 2, 3]:
             rows.append(factory.incident(k, lon, lat + i * 1e-6, day - timedelta(days=i, hours=3),
                                          "public_order", address="和平路1号麻将馆"))
             k += 1

@@ -1,0 +1,291 @@
+"""The map scene: the three maps as layer specs for one filter state and one view.
+
+``build_scene`` is a pure function of (extract, state, view, options): the
+window calls it in a worker, the exporters call it headless. Level of detail is
+decided here, so every renderer gets the same choice: incidents become symbols
+only when few enough of them are in view, otherwise a density raster; village
+outlines and names appear when zoomed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+
+from data.analysis.hotspots import grid_hotspots
+from data.analysis.repeats import repeat_places
+from data.coords import lonlat_to_mercator
+from data.extract import Extract
+from data.filters import FilterState
+from data.queries import Query, Viewport
+
+from . import styles
+from .drawables import Cells, Labels, LayerSpec, LegendEntry, Points, Polygons, Raster
+from .i18n import code_label, tr
+
+POINT_LIMIT = 4_000
+"""At most this many incidents in view are drawn as symbols; more become a raster."""
+VILLAGE_VIEW_M = 30_000.0
+"""Village outlines and names appear when the view is narrower than this (Mercator m)."""
+RASTER_SCALE = 2
+"""Screen pixels per density-raster cell."""
+
+
+@dataclass(frozen=True)
+class SceneOptions:
+    situation: bool = True
+    resources: bool = True
+    hazards: bool = True
+    hotspots: bool = True
+    repeats: bool = False
+    choropleth: str | None = None  # None, "count" or "rate"
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class Scene:
+    layers: tuple[LayerSpec, ...]
+    view: Viewport
+    notes: dict = field(default_factory=dict)
+
+    def layer(self, name: str) -> LayerSpec | None:
+        return next((spec for spec in self.layers if spec.name == name), None)
+
+
+# --------------------------------------------------------------------------- areas
+@dataclass(frozen=True)
+class AreaGeometry:
+    """Area outlines in Mercator and a label point per area, computed once per extract."""
+
+    rings: tuple[tuple[np.ndarray, ...], ...]
+    label_x: np.ndarray
+    label_y: np.ndarray
+
+
+def area_geometry(extract: Extract) -> AreaGeometry:
+    cached = extract.__dict__.get("_area_geometry")
+    if cached is not None:
+        return cached
+    areas = extract.areas
+    rings, lx, ly = [], [], []
+    for geom in areas.geoms:
+        parts: list[np.ndarray] = []
+        if geom is not None and not geom.is_empty:
+            for poly in getattr(geom, "geoms", [geom]):
+                xy = np.asarray(poly.exterior.coords)
+                mx, my = lonlat_to_mercator(xy[:, 0], xy[:, 1])
+                parts.append(np.column_stack([mx, my]))
+            p = shapely.point_on_surface(geom)
+            x, y = lonlat_to_mercator([p.x], [p.y])
+            lx.append(float(x[0]))
+            ly.append(float(y[0]))
+        else:
+            lx.append(np.nan)
+            ly.append(np.nan)
+        rings.append(tuple(parts))
+    geo = AreaGeometry(tuple(rings), np.asarray(lx), np.asarray(ly))
+    extract.__dict__["_area_geometry"] = geo
+    return geo
+
+
+def full_view(extract: Extract, width: int = 1600, height: int = 1000) -> Viewport:
+    """The whole region with a margin, at the aspect of ``width`` × ``height``."""
+    ext = extract.areas.extent() or (114.5, 26.8, 115.5, 27.6)
+    (x0, x1), (y0, y1) = lonlat_to_mercator([ext[0], ext[2]], [ext[1], ext[3]])
+    return fit_view(float(x0), float(y0), float(x1), float(y1), width, height)
+
+
+def fit_view(x0: float, y0: float, x1: float, y1: float, width: int, height: int,
+             margin: float = 0.04) -> Viewport:
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    w = max(x1 - x0, 200.0) * (1 + 2 * margin)
+    h = max(y1 - y0, 200.0) * (1 + 2 * margin)
+    if w / h < width / height:
+        w = h * width / height
+    else:
+        h = w * height / width
+    return Viewport(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, width, height)
+
+
+def area_layers(extract: Extract, state: FilterState, view: Viewport,
+                fills: np.ndarray | None, lang: str | None) -> list[LayerSpec]:
+    areas = extract.areas
+    geo = area_geometry(extract)
+    out = []
+    span = view.x1 - view.x0
+    for level, pen, width, size, show in (
+            ("town", (150, 190, 230, 230), 1.6, 11.0, True),
+            ("village", (120, 150, 190, 140), 0.6, 8.0, span < VILLAGE_VIEW_M)):
+        idx = [i for i in areas.at_level(level) if geo.rings[i]]
+        if not idx:
+            continue
+        selected = set(areas.resolve(sorted(state.areas)).tolist()) if state.areas else set()
+        level_fills = None
+        if fills is not None:
+            level_fills = fills[idx]
+        polys = Polygons(f"areas.{level}", tuple(geo.rings[i] for i in idx),
+                         tuple(areas.ids[i] for i in idx), pen, width, level_fills,
+                         tuple(areas.names[i] for i in idx), z=10 if level == "town" else 9)
+        pri = np.array([2.0 if i in selected else 1.0 for i in idx])
+        labels = Labels(f"areas.{level}.labels", geo.label_x[idx], geo.label_y[idx],
+                        tuple(areas.names[i] for i in idx), pri, size=size)
+        drawables = (polys, labels) if show else ()
+        out.append(LayerSpec(f"areas.{level}", "base", code_label("area_level", level, lang),
+                             drawables, visible=show))
+    return out
+
+
+def choropleth_fills(q: Query, state: FilterState, measure: str) -> tuple[np.ndarray, tuple]:
+    """RGBA per area (finest level) from quantile classes of counts or rates per 10k."""
+    areas = q.extract.areas
+    idx, counts = q.incidents_by_area(state)
+    values = np.zeros(len(areas))
+    values[idx] = counts
+    if measure == "rate":
+        pop = np.asarray(areas.population, float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = np.where(pop > 0, values / pop * 1e4, np.nan)
+    breaks = styles.quantile_breaks(values)
+    cls = styles.classify(values, breaks)
+    fills = np.zeros((len(areas), 4), np.uint8)
+    for c, color in enumerate(styles.CHOROPLETH[:len(breaks)]):
+        fills[cls == c] = color
+    legend = tuple(LegendEntry(f"≤ {b:,.0f}" if measure == "count" else f"≤ {b:,.1f}", color, "s")
+                   for b, color in zip(breaks, styles.CHOROPLETH, strict=False))
+    return fills, legend
+
+
+# --------------------------------------------------------------------------- situation
+def situation_layers(q: Query, state: FilterState, view: Viewport,
+                     options: SceneOptions) -> list[LayerSpec]:
+    lang = options.lang
+    out: list[LayerSpec] = []
+    in_view = q.incident_points(state, view, limit=POINT_LIMIT + 1)
+    legend_cats = tuple(LegendEntry(code_label("incident_category", c, lang), col)
+                        for c, col in styles.INCIDENT_COLORS.items())
+    if len(in_view["mx"]) <= POINT_LIMIT:
+        cats = in_view["category"]
+        colors = np.array([styles.INCIDENT_COLORS.get(str(c), styles.INCIDENT_COLORS["other"])
+                           for c in cats], np.uint8).reshape(-1, 4)
+        pts = Points("incidents", in_view["mx"].astype(float), in_view["my"].astype(float),
+                     colors, np.full(len(cats), 7.0), "o",
+                     keys=tuple(str(i) for i in in_view["incident_id"]),
+                     tooltips=tuple(code_label("incident_category", str(c), lang)
+                                    for c in cats), z=32)
+        out.append(LayerSpec("incidents", "situation", tr("layer_incidents", lang), (pts,),
+                             legend_cats, meta={"mode": "points", "count": len(cats)}))
+    else:
+        w = max(1, view.width // RASTER_SCALE)
+        h = max(1, view.height // RASTER_SCALE)
+        grid = q.density_grid(state, Viewport(view.x0, view.y0, view.x1, view.y1, w, h))
+        values = np.log1p(grid.astype(np.float32))
+        top = float(values.max()) or 1.0
+        raster = Raster("density", values, (view.x0, view.y0, view.x1, view.y1),
+                        styles.heat_lut(), (0.0, top))
+        out.append(LayerSpec("incidents", "situation", tr("layer_density", lang), (raster,),
+                             (LegendEntry(tr("legend_density_low", lang), tuple(
+                                 styles.heat_lut()[40]), "s"),
+                              LegendEntry(tr("legend_density_high", lang), tuple(
+                                  styles.heat_lut()[255]), "s")),
+                             meta={"mode": "density", "count": int(grid.sum())}))
+    if options.hotspots:
+        hs = grid_hotspots(q, state)
+        sig = np.flatnonzero((hs.cls != 0).ravel())
+        if len(sig):
+            nx = hs.cls.shape[1]
+            rows, cols = np.divmod(sig, nx)
+            klass = hs.cls.ravel()[sig]
+            colors = np.array([styles.HOT_COLORS[int(k)] for k in klass], np.uint8)
+            tips = tuple(f"Gi* z={hs.z.ravel()[i]:.2f} · {int(hs.counts.ravel()[i])}"
+                         for i in sig)
+            cells = Cells("hotspots", hs.x0 + cols * hs.cell, hs.y0 + rows * hs.cell, hs.cell,
+                          colors, tuple(str(int(i)) for i in sig), tips)
+            legend = tuple(LegendEntry(tr(f"legend_hot_{k}", lang), styles.HOT_COLORS[k], "s")
+                           for k in (3, 2, 1, -3))
+            out.append(LayerSpec("hotspots", "situation", tr("layer_hotspots", lang), (cells,),
+                                 legend, meta={"cell_m": hs.cell_m}))
+    if options.repeats:
+        places = [p for p in repeat_places(q, state, limit=50) if p.lon is not None]
+        if places:
+            x, y = lonlat_to_mercator([p.lon for p in places], [p.lat for p in places])
+            counts = np.array([p.count for p in places], float)
+            sizes = 8 + 14 * np.sqrt(counts / counts.max())
+            pts = Points("repeats", np.asarray(x), np.asarray(y),
+                         np.tile(np.array([[255, 64, 129, 255]], np.uint8), (len(places), 1)),
+                         sizes, "star", tuple(p.place_id for p in places),
+                         tuple(f"{p.address or ''} · {p.count}" for p in places), z=36)
+            out.append(LayerSpec("repeats", "situation", tr("layer_repeats", lang), (pts,),
+                                 (LegendEntry(tr("layer_repeats", lang), (255, 64, 129, 255),
+                                              "star"),)))
+    return out
+
+
+# --------------------------------------------------------------------------- resources
+def resource_layers(q: Query, state: FilterState, options: SceneOptions) -> list[LayerSpec]:
+    lang = options.lang
+    r = q.resource_points(state)
+    if len(r["mx"]) == 0:
+        return []
+    drawables = []
+    legend = []
+    for kind, (color, symbol) in styles.RESOURCE_STYLE.items():
+        sel = np.flatnonzero(r["kind"] == kind)
+        if len(sel) == 0:
+            continue
+        colors = np.tile(np.array([color], np.uint8), (len(sel), 1))
+        colors[~r["available"][sel].astype(bool), 3] = styles.UNAVAILABLE_ALPHA
+        label = code_label("resource_kind", kind, lang)
+        drawables.append(Points(f"resources.{kind}", r["mx"][sel].astype(float),
+                                r["my"][sel].astype(float), colors, np.full(len(sel), 10.0),
+                                symbol, tuple(str(k) for k in r["resource_id"][sel]),
+                                tuple(f"{label} {k}" for k in r["resource_id"][sel]), z=34))
+        legend.append(LegendEntry(label, color, symbol))
+    return [LayerSpec("resources", "resources", tr("layer_resources", lang), tuple(drawables),
+                      tuple(legend))]
+
+
+# --------------------------------------------------------------------------- hazards
+def hazard_layers(q: Query, state: FilterState, options: SceneOptions) -> list[LayerSpec]:
+    lang = options.lang
+    h = q.hazard_points(state)
+    if len(h["mx"]) == 0:
+        return []
+    drawables = []
+    for cat, symbol in styles.HAZARD_SYMBOLS.items():
+        sel = np.flatnonzero(h["category"] == cat)
+        if len(sel) == 0:
+            continue
+        colors = np.array([styles.HAZARD_STATE_COLORS.get(str(s), (158, 158, 158, 255))
+                           for s in h["state"][sel]], np.uint8).reshape(-1, 4)
+        sizes = np.array([styles.RISK_SIZES.get(str(r), 7.0) for r in h["risk_level"][sel]])
+        tips = tuple(f"{h['name'][i]} · {code_label('hazard_state', str(h['state'][i]), lang)}"
+                     for i in sel)
+        drawables.append(Points(f"hazards.{cat}", h["mx"][sel].astype(float),
+                                h["my"][sel].astype(float), colors, sizes, symbol,
+                                tuple(str(k) for k in h["hazard_id"][sel]), tips, z=33))
+    legend = tuple(LegendEntry(code_label("hazard_state", s, lang), c)
+                   for s, c in styles.HAZARD_STATE_COLORS.items())
+    legend += tuple(LegendEntry(code_label("hazard_category", c, lang), (200, 200, 200, 255), s)
+                    for c, s in styles.HAZARD_SYMBOLS.items() if c != "other")
+    return [LayerSpec("hazards", "hazards", tr("layer_hazards", lang), tuple(drawables), legend)]
+
+
+# --------------------------------------------------------------------------- scene
+def build_scene(q: Query, state: FilterState, view: Viewport,
+                options: SceneOptions = SceneOptions()) -> Scene:
+    fills, choro_legend = (None, ())
+    if options.choropleth:
+        fills, choro_legend = choropleth_fills(q, state, options.choropleth)
+    layers = area_layers(q.extract, state, view, fills, options.lang)
+    if choro_legend:
+        layers.append(LayerSpec("choropleth", "situation", tr("layer_choropleth", options.lang),
+                                (), choro_legend))
+    if options.situation:
+        layers += situation_layers(q, state, view, options)
+    if options.hazards:
+        layers += hazard_layers(q, state, options)
+    if options.resources:
+        layers += resource_layers(q, state, options)
+    return Scene(tuple(layers), view)
