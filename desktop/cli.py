@@ -172,6 +172,24 @@ def _print_report(doc: dict[str, Any]) -> None:
           f"rectified {_pct(hz['rectification_rate'])}, "
           f"major {_pct(hz['major_rectification_rate'])}")
     print(f"  disputes {ds['total']}, success {_pct(ds['success_rate'])}")
+    if "hotspots" not in doc:
+        return
+    grid, rect, med = doc["hotspots"]["grid"], doc["rectification"], doc["mediation"]
+    print(f"  hotspots: {sum(grid['hot'].values())} hot cells of {grid['cells']} "
+          f"({grid['cell_m']:g} m); emerging " + ", ".join(
+              f"{k} {v}" for k, v in doc["hotspots"]["emerging"]["counts"].items()
+              if k != "none"))
+    print(f"  repeat places {doc['repeats']['places']}; near-repeat (7 d, 50 m) "
+          f"{_pct(doc['repeats']['near_repeat']['rate'])}")
+    print(f"  rectification verified {_pct(rect['verified_rate'])}, reopened "
+          f"{_pct(rect['reopen_rate'])}, due for re-inspection {rect['due_reinspection_count']}")
+    print(f"  mediation resolved at village {_pct(med['resolved_at_lowest_level_share'])}, "
+          f"median {med['median_days_to_resolve'] or 0:.1f} days")
+    print(f"  alerts {doc['alerts']['count']}; coverage gaps {doc['coverage_gaps']['gaps']}")
+    worst = doc["safety_index"]["areas"][:3]
+    if worst:
+        print("  lowest safety index: " + ", ".join(f"{a['name']} {a['index']:.0f}"
+                                                    for a in worst))
 
 
 def _pct(rate: float | None) -> str:
