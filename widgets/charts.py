@@ -1,0 +1,677 @@
+"""Charts beside the map: bars, lines with a time-range brush, and the mediation funnel.
+
+Each chart draws one spec from ``layers.panels`` and emits intents; none queries data.
+What is drawn:
+- ``BarChart``: one bar per label, series stacked in order; the total is written at the
+  end of each bar with ``value_format``; category labels sit on the axis (elided to the
+  room a bar has, full text in the tooltip); the value axis is hidden because every bar
+  carries its number. Bars in ``spec.selected`` are filled with the theme's ``highlight``
+  (one series) or framed in it (stacked series). Horizontal charts list the first label
+  at the top (rankings). A click anywhere in a bar's column (the bar's width, the whole
+  height, so short bars are easy to hit) emits ``bar_clicked(field, key)`` when the spec
+  has a ``field``.
+- ``LineChart``: one line per series on the spec's x; x tick labels come from
+  ``x_labels`` thinned to a step (1, 2, 5, 7, 14, 30...) that keeps them from touching;
+  y ticks use ``y_format``. With ``selectable=True`` a drag across the plot draws a
+  region (pg.LinearRegionItem) and emits ``region_selected(x0, x1)`` (x0 < x1, in x
+  units) when the drag ends; moving the region or its edges emits it too. ``set_region``
+  shows a region on any line chart (movable only when selectable) and never emits.
+- ``FunnelChart``: stages as centred bars whose width is proportional to the value
+  (at least a sliver, so a zero stage is still seen), the value inside the bar (beside
+  it when it does not fit), the stage name left, the note right.
+Every chart shows ``tr("no_data")`` for a missing or empty spec.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from html import escape
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPainterPath, QPaintEvent, QPalette
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
+
+from layers.panels import BarSpec, FunnelSpec, LineSpec
+from widgets.theme import (
+    DARK,
+    RGBA,
+    Theme,
+    TitleLabel,
+    css,
+    make_font,
+    no_data_label,
+    qcolor,
+    signals_blocked,
+)
+
+_BAR_WIDTH = 0.62  # of the category band
+
+
+def _fmt(fmt: str, value: float) -> str:
+    try:
+        return fmt.format(value)
+    except (ValueError, TypeError):
+        return f"{value:g}"
+
+
+def _ink(rgba: RGBA) -> tuple[int, int, int, int]:
+    """Black or white text, whichever reads better on ``rgba``."""
+    r, g, b, _ = rgba
+    lum = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+    return (20, 24, 32, 255) if lum > 0.55 else (255, 255, 255, 255)
+
+
+class _Panel(QWidget):
+    """Title, a legend line, and a body that gives way to the no-data text."""
+
+    def __init__(self, body: QWidget, theme: Theme, scale: float,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._theme = theme
+        self._scale = scale
+        self._title = TitleLabel()
+        self._legend = QLabel()
+        self._legend.setTextFormat(Qt.TextFormat.RichText)
+        self._legend.setWordWrap(True)
+        self._legend.hide()
+        self._legend_items: list[tuple[str, RGBA]] = []
+        self._body = body
+        self._empty = no_data_label(theme, scale)
+        self._stack = QStackedWidget()
+        self._stack.addWidget(body)
+        self._stack.addWidget(self._empty)
+        self._layout = QVBoxLayout(self)
+        self._layout.addWidget(self._title)
+        self._layout.addWidget(self._legend)
+        self._layout.addWidget(self._stack, 1)
+        self.setAutoFillBackground(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def sizeHint(self) -> QSize:
+        return QSize(round(420 * self._scale), round(260 * self._scale))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(round(160 * self._scale), round(120 * self._scale))
+
+    def hasHeightForWidth(self) -> bool:
+        # the wrapping legend would make the panel height-for-width, and the parent grid
+        # would then size it from the plot's large natural height instead of sizeHint
+        return False
+
+    def set_scale(self, factor: float) -> None:
+        self._scale = factor
+        self._restyle()
+        self._redraw()
+
+    def set_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self._restyle()
+        self._redraw()
+
+    def _restyle(self) -> None:
+        t, f = self._theme, self._scale
+        m = round(8 * f)
+        self._layout.setContentsMargins(m, round(6 * f), m, m)
+        self._layout.setSpacing(round(4 * f))
+        pal = self.palette()
+        pal.setColor(QPalette.ColorRole.Window, qcolor(t.panel))
+        self.setPalette(pal)
+        self._title.restyle(t, f)
+        no_data_label(t, f, self._empty)
+        self._legend.setFont(make_font(t, 9, f))
+        self._set_legend(self._legend_items)
+
+    def _set_title(self, text: str) -> None:
+        self._title.setText(text)
+        self._title.setToolTip(text)
+        self._title.update()
+
+    def _set_legend(self, items: list[tuple[str, RGBA]]) -> None:
+        self._legend_items = items
+        if not items:
+            self._legend.hide()
+            return
+        parts = [f'<span style="color:{css(c)}">■</span>&nbsp;'
+                 f'<span style="color:{css(self._theme.muted)}">{escape(label)}</span>'
+                 for label, c in items]
+        self._legend.setText("&nbsp;&nbsp;&nbsp;".join(parts))
+        self._legend.show()
+
+    def _show_body(self, has_data: bool) -> None:
+        self._stack.setCurrentIndex(0 if has_data else 1)
+
+    def _redraw(self) -> None:
+        raise NotImplementedError
+
+
+def _new_plot(axis_items: dict[str, pg.AxisItem] | None = None,
+              view_box: pg.ViewBox | None = None) -> pg.PlotWidget:
+    pw = pg.PlotWidget(axisItems=axis_items, viewBox=view_box)
+    pw.setMenuEnabled(False)
+    pw.hideButtons()
+    pw.setMouseEnabled(False, False)
+    pw.setFrameShape(pg.QtWidgets.QFrame.Shape.NoFrame)
+    pw.getPlotItem().layout.setContentsMargins(0, 0, 4, 0)
+    return pw
+
+
+def _style_plot(pw: pg.PlotWidget, theme: Theme, factor: float) -> QFont:
+    pw.setBackground(qcolor(theme.panel))
+    font = make_font(theme, 9, factor)
+    for name in ("left", "bottom"):
+        ax = pw.getPlotItem().getAxis(name)
+        ax.setPen(pg.mkPen(qcolor(theme.grid), width=max(1.0, factor)))
+        ax.setTextPen(pg.mkPen(qcolor(theme.muted)))
+        ax.setStyle(tickFont=font, tickLength=round(-4 * factor),
+                    tickTextOffset=round(4 * factor))
+    return font
+
+
+# --------------------------------------------------------------------------------------
+class BarChart(_Panel):
+    """Draws a ``BarSpec``; emits ``bar_clicked(field, key)``."""
+
+    bar_clicked = Signal(str, str)
+
+    def __init__(self, spec: BarSpec | None = None, theme: Theme = DARK, scale: float = 1.0,
+                 parent: QWidget | None = None) -> None:
+        self._plot = _new_plot()
+        super().__init__(self._plot, theme, scale, parent)
+        self._spec: BarSpec | None = None
+        self._totals = np.zeros(0)
+        self._labels: list[pg.TextItem] = []
+        vb = self._plot.getViewBox()
+        vb.sigResized.connect(self._fit)
+        self._plot.scene().sigMouseClicked.connect(self._on_click)
+        self._plot.scene().sigMouseMoved.connect(self._on_hover)
+        self._restyle()
+        self.set_spec(spec)
+
+    def spec(self) -> BarSpec | None:
+        return self._spec
+
+    def plot_widget(self) -> pg.PlotWidget:
+        return self._plot
+
+    def view_box(self) -> pg.ViewBox:
+        return self._plot.getViewBox()
+
+    def set_spec(self, spec: BarSpec | None) -> None:
+        if spec == self._spec and spec is not None:
+            return
+        with signals_blocked(self):
+            self._spec = spec
+            self._redraw()
+
+    def _series_colors(self, s: BarSpec) -> list[list[RGBA]]:
+        n = len(s.labels)
+        if len(s.series) == 1 and len(s.colors) == n and n > 1:
+            return [list(s.colors)]
+        out = []
+        for k in range(len(s.series)):
+            c = s.colors[k] if k < len(s.colors) else self._theme.series[k % len(
+                self._theme.series)]
+            out.append([c] * n)
+        return out
+
+    def _redraw(self) -> None:
+        s, t, f = self._spec, self._theme, self._scale
+        pi = self._plot.getPlotItem()
+        pi.clear()
+        self._labels = []
+        self._set_title(s.title if s else "")
+        n = len(s.labels) if s else 0
+        if s is None or n == 0 or not s.series:
+            self._totals = np.zeros(0)
+            self._set_legend([])
+            self._show_body(False)
+            return
+        self._show_body(True)
+        idx = np.arange(n, dtype=float)
+        colors = self._series_colors(s)
+        stacked = len(s.series) > 1
+        selected = [k in s.selected for k in s.keys] + [False] * (n - len(s.keys))
+        base = np.zeros(n)
+        for k, vals in enumerate(s.series):
+            v = np.nan_to_num(np.asarray(vals, dtype=float)[:n])
+            if len(v) < n:
+                v = np.pad(v, (0, n - len(v)))
+            brushes, pens = [], []
+            for i in range(n):
+                fill = t.highlight if (selected[i] and not stacked) else colors[k][i]
+                brushes.append(pg.mkBrush(qcolor(fill)))
+                if selected[i] and stacked:
+                    pens.append(pg.mkPen(qcolor(t.highlight), width=2.5 * f))
+                else:
+                    # a thin panel-coloured edge separates stacked segments
+                    pens.append(pg.mkPen(qcolor(t.panel), width=1) if stacked
+                                else pg.mkPen(None))
+            if s.horizontal:
+                item = pg.BarGraphItem(x0=base.copy(), y=idx, width=v, height=_BAR_WIDTH,
+                                       brushes=brushes, pens=pens)
+            else:
+                item = pg.BarGraphItem(x=idx, y0=base.copy(), height=v, width=_BAR_WIDTH,
+                                       brushes=brushes, pens=pens)
+            pi.addItem(item)
+            base += v
+        self._totals = base
+        font = make_font(t, 9, f, bold=True)
+        for i in range(n):
+            text = pg.TextItem(_fmt(s.value_format, base[i]), color=qcolor(t.text),
+                               anchor=(0, 0.5) if s.horizontal else (0.5, 1))
+            text.setFont(font)
+            pos = (base[i], i) if s.horizontal else (i, base[i])
+            text.setPos(*pos)
+            pi.addItem(text)
+            self._labels.append(text)
+        legend = []
+        if stacked:
+            for k in range(len(s.series)):
+                name = s.series_labels[k] if k < len(s.series_labels) else str(k + 1)
+                legend.append((name, colors[k][0]))
+        self._set_legend(legend)
+        cat, val = ("left", "bottom") if s.horizontal else ("bottom", "left")
+        pi.showAxis(cat)
+        pi.hideAxis(val)
+        pi.showGrid(x=False, y=False)
+        vb = pi.getViewBox()
+        vb.invertY(s.horizontal)
+        vb.disableAutoRange()
+        self._fit()
+
+    def _restyle(self) -> None:
+        super()._restyle()
+        _style_plot(self._plot, self._theme, self._scale)
+
+    def _fit(self) -> None:
+        """Category ticks elided to the room each bar has; value range with room for labels."""
+        s = self._spec
+        n = len(self._totals)
+        if s is None or n == 0:
+            return
+        vb = self._plot.getViewBox()
+        pi = self._plot.getPlotItem()
+        font = make_font(self._theme, 9, self._scale)
+        fm = QFontMetricsF(font)
+        label_font = QFontMetricsF(make_font(self._theme, 9, self._scale, bold=True))
+        pad = 6 * self._scale
+        if s.horizontal:
+            room = min(max(fm.horizontalAdvance(lbl) for lbl in s.labels) + pad,
+                       0.35 * max(1.0, self.width()))
+            axis = pi.getAxis("left")
+            axis.setWidth(math.ceil(room + 4 * self._scale))
+            extent = max(label_font.horizontalAdvance(lbl.textItem.toPlainText())
+                         for lbl in self._labels) + pad
+            size = vb.width()
+        else:
+            room = vb.width() / n - pad
+            axis = pi.getAxis("bottom")
+            axis.setHeight(math.ceil(fm.height() + 8 * self._scale))
+            extent = label_font.height() + pad
+            size = vb.height()
+        # value labels shrink a little to stay apart, then are left to the tooltip
+        if s.horizontal:
+            ratio = vb.height() / n / label_font.height() * 1.1
+        else:
+            widest = max(label_font.horizontalAdvance(lbl.textItem.toPlainText())
+                         for lbl in self._labels)
+            ratio = vb.width() / n / widest
+        value_font = make_font(self._theme, 9 * min(1.0, ratio), self._scale, bold=True)
+        for lbl in self._labels:
+            lbl.setFont(value_font)
+            lbl.setVisible(ratio >= 0.7)
+        ticks = [(float(i), fm.elidedText(lbl, Qt.TextElideMode.ElideRight, max(room, 1.0)))
+                 for i, lbl in enumerate(s.labels)]
+        axis.setTicks([ticks, []])
+        lo = min(0.0, float(self._totals.min()))
+        hi = max(float(self._totals.max()), 0.0)
+        if hi <= lo:
+            hi = lo + 1.0
+        # the end label takes `extent` pixels beyond the longest bar
+        frac = extent / size if size > 0 else 0.3
+        top = lo + (hi - lo) / (1 - frac) if frac < 0.6 else hi + (hi - lo) * 1.5
+        cats = (-0.5, n - 0.5)
+        if s.horizontal:
+            vb.setRange(xRange=(lo, top), yRange=cats, padding=0)
+        else:
+            vb.setRange(xRange=cats, yRange=(lo, top), padding=0)
+
+    def _index_at(self, scene_pos: QPointF) -> int | None:
+        s = self._spec
+        vb = self._plot.getViewBox()
+        if s is None or not len(self._totals) or not vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = vb.mapSceneToView(scene_pos)
+        c = p.y() if s.horizontal else p.x()
+        i = round(c)
+        if not 0 <= i < len(self._totals) or abs(c - i) > _BAR_WIDTH / 2:
+            return None
+        return i
+
+    def _on_click(self, ev: object) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
+            return
+        i = self._index_at(ev.scenePos())  # type: ignore[attr-defined]
+        s = self._spec
+        if i is None or s is None or s.field is None or i >= len(s.keys):
+            return
+        self.bar_clicked.emit(s.field, s.keys[i])
+
+    def _on_hover(self, scene_pos: QPointF) -> None:
+        i = self._index_at(scene_pos)
+        s = self._spec
+        if i is None or s is None:
+            self._plot.setToolTip("")
+            return
+        lines = [f"{s.labels[i]}: {_fmt(s.value_format, self._totals[i])}"]
+        if len(s.series) > 1:
+            for k, vals in enumerate(s.series):
+                name = s.series_labels[k] if k < len(s.series_labels) else str(k + 1)
+                lines.append(f"  {name}: {_fmt(s.value_format, vals[i] if i < len(vals) else 0)}")
+        self._plot.setToolTip("\n".join(lines))
+
+
+# --------------------------------------------------------------------------------------
+_NICE_STEPS = (1, 2, 3, 5, 7, 10, 14, 15, 20, 30, 60, 90, 120, 180, 365)
+
+
+class _LabelAxis(pg.AxisItem):
+    """x ticks at the spec's x values, labelled by ``x_labels``, thinned so they never touch."""
+
+    def __init__(self, orientation: str = "bottom") -> None:
+        super().__init__(orientation)
+        self._xs = np.zeros(0)
+        self._text: dict[float, str] = {}
+        self._width = 1.0
+
+    def set_labels(self, xs: Sequence[float], labels: Sequence[str], font: QFont) -> None:
+        self._xs = np.asarray(xs, dtype=float)
+        self._text = dict(zip(self._xs.tolist(), labels, strict=False))
+        fm = QFontMetricsF(font)
+        self._width = max((fm.horizontalAdvance(t) for t in labels), default=1.0) + fm.height()
+        self.picture = None
+        self.update()
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        if not len(self._xs):
+            return super().tickValues(minVal, maxVal, size)
+        inside = np.flatnonzero((self._xs >= minVal) & (self._xs <= maxVal))
+        if not len(inside):
+            return []
+        room = max(1, int(size // self._width))
+        step = next((k for k in _NICE_STEPS if math.ceil(len(inside) / k) <= room), None)
+        if step is None:
+            step = math.ceil(len(inside) / room / 365) * 365
+        picked = [float(self._xs[i]) for i in inside if i % step == 0]
+        return [(float(step), picked)]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        if not self._text:
+            return super().tickStrings(values, scale, spacing)
+        return [self._text.get(float(v), "") for v in values]
+
+
+class _ValueAxis(pg.AxisItem):
+    """y ticks in the spec's ``y_format``, unless the format would print equal ticks."""
+
+    fmt = "{:,.0f}"
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        return super().tickValues(minVal, maxVal, size)[:1]  # major ticks only: a calm grid
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        out = [_fmt(self.fmt, v * scale) for v in values]
+        return out if len(set(out)) == len(out) else super().tickStrings(values, scale, spacing)
+
+
+class _BrushViewBox(pg.ViewBox):
+    """A view box whose left-drag reports an x interval instead of panning."""
+
+    sigBrushed = pg.QtCore.Signal(float, float, bool)
+
+    def __init__(self) -> None:
+        super().__init__(enableMenu=False)
+        self.brushing = False
+
+    def mouseDragEvent(self, ev: object, axis: int | None = None) -> None:
+        if not self.brushing or ev.button() != Qt.MouseButton.LeftButton:  # type: ignore
+            ev.ignore()  # type: ignore[attr-defined]
+            return
+        ev.accept()  # type: ignore[attr-defined]
+        x0 = self.mapToView(ev.buttonDownPos()).x()  # type: ignore[attr-defined]
+        x1 = self.mapToView(ev.pos()).x()  # type: ignore[attr-defined]
+        self.sigBrushed.emit(x0, x1, bool(ev.isFinish()))  # type: ignore[attr-defined]
+
+
+class LineChart(_Panel):
+    """Draws a ``LineSpec``; with ``selectable`` emits ``region_selected(x0, x1)``."""
+
+    region_selected = Signal(float, float)
+
+    def __init__(self, spec: LineSpec | None = None, theme: Theme = DARK, scale: float = 1.0,
+                 selectable: bool = False, parent: QWidget | None = None) -> None:
+        self._xaxis = _LabelAxis("bottom")
+        self._yaxis = _ValueAxis("left")
+        self._vb = _BrushViewBox()
+        self._vb.brushing = selectable
+        self._plot = _new_plot({"bottom": self._xaxis, "left": self._yaxis}, self._vb)
+        super().__init__(self._plot, theme, scale, parent)
+        self._spec: LineSpec | None = None
+        self._region = pg.LinearRegionItem(orientation="vertical", movable=selectable)
+        self._region.setZValue(10)
+        self._region.hide()
+        self._region.sigRegionChangeFinished.connect(self._on_region_moved)
+        self._vb.sigBrushed.connect(self._on_brush)
+        self._restyle()
+        self.set_spec(spec)
+
+    def spec(self) -> LineSpec | None:
+        return self._spec
+
+    def plot_widget(self) -> pg.PlotWidget:
+        return self._plot
+
+    def view_box(self) -> pg.ViewBox:
+        return self._vb
+
+    def region(self) -> tuple[float, float] | None:
+        if not self._region.isVisible():
+            return None
+        lo, hi = self._region.getRegion()
+        return float(lo), float(hi)
+
+    def set_region(self, x0: float | None, x1: float | None = None) -> None:
+        """Show the region [x0, x1] (None hides it). Never emits ``region_selected``."""
+        with signals_blocked(self):
+            if x0 is None or x1 is None:
+                self._region.hide()
+                return
+            self._region.setRegion((min(x0, x1), max(x0, x1)))
+            self._region.show()
+
+    def set_spec(self, spec: LineSpec | None) -> None:
+        if spec == self._spec and spec is not None:
+            return
+        with signals_blocked(self):
+            self._spec = spec
+            self._redraw()
+
+    def _restyle(self) -> None:
+        super()._restyle()
+        font = _style_plot(self._plot, self._theme, self._scale)
+        a = self._theme.accent
+        self._region.setBrush(qcolor(a, 50))
+        self._region.setHoverBrush(qcolor(a, 80))
+        for line in self._region.lines:
+            line.setPen(pg.mkPen(qcolor(a), width=max(1.0, 2 * self._scale)))
+            line.setHoverPen(pg.mkPen(qcolor(self._theme.highlight),
+                                      width=max(1.0, 3 * self._scale)))
+        self._xfont = font
+
+    def _redraw(self) -> None:
+        s, t, f = self._spec, self._theme, self._scale
+        pi = self._plot.getPlotItem()
+        region = self.region()
+        pi.clear()
+        self._set_title(s.title if s else "")
+        if s is None or not s.x or not s.series:
+            self._set_legend([])
+            self._show_body(False)
+            return
+        self._show_body(True)
+        x = np.asarray(s.x, dtype=float)
+        legend = []
+        for k, vals in enumerate(s.series):
+            c = s.colors[k] if k < len(s.colors) else t.series[k % len(t.series)]
+            y = np.asarray(vals, dtype=float)[: len(x)]
+            pen = pg.mkPen(qcolor(c), width=max(1.0, 2.0 * f))
+            symbol = "o" if len(x) < 3 else None
+            pi.plot(x[: len(y)], y, pen=pen, antialias=True, symbol=symbol,
+                    symbolBrush=qcolor(c), symbolPen=None, symbolSize=6 * f)
+            name = s.series_labels[k] if k < len(s.series_labels) else str(k + 1)
+            legend.append((name, c))
+        self._set_legend(legend if len(s.series) > 1 or s.series_labels else [])
+        self._xaxis.set_labels(s.x, s.x_labels, self._xfont)
+        self._yaxis.fmt = s.y_format
+        fm = QFontMetricsF(self._xfont)
+        self._xaxis.setHeight(math.ceil(fm.height() + 8 * f))
+        pi.showGrid(x=False, y=True, alpha=0.35)
+        pi.addItem(self._region, ignoreBounds=True)
+        if region is not None:
+            self.set_region(*region)
+        span = float(x.max() - x.min()) or 1.0
+        self._vb.setXRange(float(x.min()), float(x.min()) + span, padding=0.01)
+        ys = np.concatenate([np.asarray(v, dtype=float) for v in s.series])
+        ys = ys[np.isfinite(ys)]
+        lo = min(0.0, float(ys.min())) if len(ys) else 0.0
+        hi = float(ys.max()) if len(ys) else 1.0
+        self._vb.setYRange(lo, hi if hi > lo else lo + 1.0, padding=0.06)
+
+    def _on_brush(self, x0: float, x1: float, finished: bool) -> None:
+        lo, hi = min(x0, x1), max(x0, x1)
+        with signals_blocked(self._region):
+            self._region.setRegion((lo, hi))
+        self._region.show()
+        if finished and hi > lo:
+            self.region_selected.emit(lo, hi)
+
+    def _on_region_moved(self) -> None:
+        r = self.region()
+        if r is not None:
+            self.region_selected.emit(*r)
+
+
+# --------------------------------------------------------------------------------------
+class _FunnelCanvas(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.spec: FunnelSpec | None = None
+        self.theme = DARK
+        self.scale = 1.0
+
+    def _fonts(self) -> tuple[QFont, QFont, QFont]:
+        t, f = self.theme, self.scale
+        return make_font(t, 10, f), make_font(t, 10, f, bold=True), make_font(t, 9, f)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        s, t, f = self.spec, self.theme, self.scale
+        if s is None or not s.stages:
+            return
+        n = len(s.stages)
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        label_font, value_font, note_font = self._fonts()
+        lfm, vfm, nfm = (QFontMetricsF(x) for x in (label_font, value_font, note_font))
+        w, h = float(self.width()), float(self.height())
+        gap = 8 * f
+        left = min(max(lfm.horizontalAdvance(x) for x in s.stages) + gap, 0.3 * w)
+        notes = [s.notes[i] if i < len(s.notes) else "" for i in range(n)]
+        right = min(max((nfm.horizontalAdvance(x) for x in notes), default=0.0) + gap, 0.35 * w)
+        right = right if any(notes) else 0.0
+        mid_w = max(1.0, w - left - right)
+        cx = left + mid_w / 2
+        row = h / n
+        bar_h = min(row * 0.74, 44 * f)
+        vals = [max(0, int(v)) for v in s.values[:n]] + [0] * max(0, n - len(s.values))
+        vmax = max(vals) or 1
+        rects = []
+        for i, v in enumerate(vals):
+            bw = max(4 * f, (mid_w - 2 * gap) * v / vmax)
+            y = row * i + (row - bar_h) / 2
+            rects.append(QRectF(cx - bw / 2, y, bw, bar_h))
+        colors = [s.colors[i] if i < len(s.colors) else t.series[i % len(t.series)]
+                  for i in range(n)]
+        # connectors first, so the bars sit on top of them
+        p.setPen(Qt.PenStyle.NoPen)
+        for i in range(n - 1):
+            a, b = rects[i], rects[i + 1]
+            path = QPainterPath(QPointF(a.left(), a.bottom()))
+            path.lineTo(a.right(), a.bottom())
+            path.lineTo(b.right(), b.top())
+            path.lineTo(b.left(), b.top())
+            path.closeSubpath()
+            p.setBrush(qcolor(colors[i], 60))
+            p.drawPath(path)
+        for i, r in enumerate(rects):
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(qcolor(colors[i]))
+            p.drawRoundedRect(r, 3 * f, 3 * f)
+            text = f"{vals[i]:,}"
+            p.setFont(value_font)
+            if vfm.horizontalAdvance(text) + 2 * gap <= r.width():
+                p.setPen(qcolor(_ink(colors[i])))
+                p.drawText(r, int(Qt.AlignmentFlag.AlignCenter), text)
+            else:
+                p.setPen(qcolor(t.text))
+                p.drawText(QRectF(r.right() + gap / 2, r.top(), mid_w, r.height()),
+                           int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
+            p.setFont(label_font)
+            p.setPen(qcolor(t.text))
+            band = QRectF(0, r.top(), left - gap, r.height())
+            p.drawText(band, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                       lfm.elidedText(s.stages[i], Qt.TextElideMode.ElideRight, band.width()))
+            if notes[i]:
+                p.setFont(note_font)
+                p.setPen(qcolor(t.muted))
+                band = QRectF(w - right + gap, r.top(), right - gap, r.height())
+                p.drawText(band, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                           nfm.elidedText(notes[i], Qt.TextElideMode.ElideRight, band.width()))
+        p.end()
+
+
+class FunnelChart(_Panel):
+    """Draws a ``FunnelSpec`` (no intents)."""
+
+    def __init__(self, spec: FunnelSpec | None = None, theme: Theme = DARK, scale: float = 1.0,
+                 parent: QWidget | None = None) -> None:
+        self._canvas = _FunnelCanvas()
+        super().__init__(self._canvas, theme, scale, parent)
+        self._spec: FunnelSpec | None = None
+        self._restyle()
+        self.set_spec(spec)
+
+    def spec(self) -> FunnelSpec | None:
+        return self._spec
+
+    def set_spec(self, spec: FunnelSpec | None) -> None:
+        self._spec = spec
+        self._redraw()
+
+    def sizeHint(self) -> QSize:
+        n = len(self._spec.stages) if self._spec else 3
+        return QSize(round(420 * self._scale), round((40 + 40 * n) * self._scale))
+
+    def _redraw(self) -> None:
+        s = self._spec
+        self._canvas.spec, self._canvas.theme, self._canvas.scale = s, self._theme, self._scale
+        self._set_title(s.title if s else "")
+        self._show_body(s is not None and bool(s.stages))
+        if s is not None:
+            self._canvas.setToolTip("\n".join(
+                f"{st}: {v:,}" + (f"  {s.notes[i]}" if i < len(s.notes) else "")
+                for i, (st, v) in enumerate(zip(s.stages, s.values, strict=False))))
+        self._canvas.update()
