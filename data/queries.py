@@ -61,7 +61,7 @@ def month_bounds(year: int, month: int) -> tuple[date, date]:
     return start, nxt
 
 
-def _counts(rows: list[tuple], keys: tuple[str, ...]) -> dict[str, int]:
+def code_counts(rows: list[tuple], keys: tuple[str, ...]) -> dict[str, int]:
     out = {k: 0 for k in keys}
     for k, n in rows:
         if k is not None:
@@ -69,7 +69,7 @@ def _counts(rows: list[tuple], keys: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
-def hazard_state_sql(pred: Predicate) -> tuple[str, dict]:
+def hazard_state_sql(pred: Predicate, as_of: date) -> tuple[str, dict]:
     """Hazards under ``pred`` with their state derived from events up to the as-of day.
 
     The schema's rule: no event → open; the last of assigned → rectifying,
@@ -90,7 +90,7 @@ def hazard_state_sql(pred: Predicate) -> tuple[str, dict]:
         FROM hazards h LEFT JOIN last_event e ON e.hazard_id = h.hazard_id
         WHERE {pred.sql}
     """
-    return sql, pred.params
+    return sql, {**pred.params, "hs_stop": day_start(as_of + timedelta(days=1))}
 
 
 class Query:
@@ -129,7 +129,7 @@ class Query:
         p = self.where(state, "incidents")
         rows = self._rows(f"SELECT category, count(*) FROM incidents WHERE {p.sql} GROUP BY 1",
                           p.params)
-        return _counts(rows, INCIDENT_CATEGORIES)
+        return code_counts(rows, INCIDENT_CATEGORIES)
 
     def incidents_by_area(self, state: FilterState,
                           level: str | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -229,7 +229,7 @@ class Query:
     # ------------------------------------------------------------- resources
     def resources_by_kind(self, state: FilterState) -> dict[str, int]:
         p = self.where(state, "resources")
-        return _counts(self._rows(
+        return code_counts(self._rows(
             f"SELECT kind, count(*) FROM resources WHERE {p.sql} GROUP BY 1", p.params),
             RESOURCE_KINDS)
 
@@ -242,12 +242,12 @@ class Query:
     def hazard_states(self, state: FilterState) -> dict[str, dict[str, int]]:
         """Counts by (risk level, derived state) plus the overdue count per risk level."""
         p = self.where(state, "hazards", alias="h")
-        sql, params = hazard_state_sql(p)
         as_of = self.as_of(state)
+        sql, params = hazard_state_sql(p, as_of)
         rows = self._rows(
             f"SELECT risk_level, state, count(*), count(*) FILTER (WHERE deadline < $hs_asof "
             f"AND state NOT IN ('rectified', 'verified')) FROM ({sql}) GROUP BY 1, 2",
-            {**params, "hs_stop": day_start(as_of + timedelta(days=1)), "hs_asof": as_of})
+            {**params, "hs_asof": as_of})
         out: dict[str, dict[str, int]] = {}
         for level, st, n, overdue in rows:
             d = out.setdefault(str(level), {s: 0 for s in HAZARD_STATES} | {"overdue": 0})
@@ -259,7 +259,7 @@ class Query:
     def disputes_by(self, state: FilterState, column: str) -> dict[str, int]:
         keys = {"status": DISPUTE_STATUSES, "level": DISPUTE_LEVELS}[column]
         p = self.where(state, "disputes")
-        return _counts(self._rows(
+        return code_counts(self._rows(
             f"SELECT {column}, count(*) FROM disputes WHERE {p.sql} GROUP BY 1", p.params), keys)
 
     # ------------------------------------------------------------- map points
@@ -295,10 +295,10 @@ class Query:
         """Hazards with their derived state: mx, my, lon, lat, category, risk_level, state,
         overdue, hazard_id, name."""
         p = self.where(state, "hazards", alias="h")
-        sql, params = hazard_state_sql(p)
         as_of = self.as_of(state)
+        sql, params = hazard_state_sql(p, as_of)
         return self._points(
             f"SELECT mx, my, lon, lat, category, risk_level, state, "
             f"coalesce(deadline < $hs_asof AND state NOT IN ('rectified', 'verified'), FALSE) "
             f"AS overdue, hazard_id, name FROM ({sql}) WHERE mx IS NOT NULL ORDER BY hazard_id",
-            {**params, "hs_stop": day_start(as_of + timedelta(days=1)), "hs_asof": as_of})
+            {**params, "hs_asof": as_of})

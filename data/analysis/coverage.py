@@ -30,14 +30,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
 from ..coords import haversine_m
 from ..extract import Extract
-from ..filters import FilterState, day_start
+from ..filters import FilterState
 from ..nearest import nearest_resources, resource_index, unit_vectors
 from ..queries import Query, hazard_state_sql
 from ..schema import RISK_LEVELS
@@ -139,12 +138,11 @@ def coverage_gaps(q: Query, state: FilterState, kinds: Iterable[str] = (),
     """Hazards farther than ``radius_km`` from any available resource of ``kinds``."""
     chosen = frozenset(kinds) or frozenset(state.resource_kinds)
     p = q.where(state, "hazards", alias="h")
-    sql, params = hazard_state_sql(p)
-    as_of = q.as_of(state)
+    sql, params = hazard_state_sql(p, q.as_of(state))
     res = q.con.execute(
         f"SELECT hazard_id, name, category, risk_level, state, "
         f"coalesce(area_idx, -1) AS a, lon, lat FROM ({sql}) ORDER BY hazard_id",
-        {**params, "hs_stop": day_start(as_of + timedelta(days=1))}).fetchnumpy()
+        params).fetchnumpy()
     lon = np.asarray(res["lon"], np.float64)
     lat = np.asarray(res["lat"], np.float64)
     pos, dist = _nearest(q.extract, chosen, lon, lat)

@@ -89,7 +89,7 @@ from typing import Any
 import numpy as np
 
 from data.filters import FilterState, Predicate, day_start
-from data.queries import Query
+from data.queries import Query, code_counts
 from data.schema import DISPUTE_CATEGORIES, DISPUTE_LEVELS, DISPUTE_STATUSES, MEDIATOR_KINDS
 
 __all__ = [
@@ -116,15 +116,6 @@ def _level_sql(column: str) -> str:
     # Level codes as ranks 0..2 (village, town, county); unknown → NULL.
     return (f"CASE {column} WHEN 'village' THEN 0 WHEN 'town' THEN 1 "
             f"WHEN 'county' THEN 2 END")
-
-
-def _counts(rows: list[tuple], keys: tuple[str, ...]) -> dict[str, int]:
-    # Same shape as Query.disputes_by: every code with 0s, unknown codes appended.
-    out = {k: 0 for k in keys}
-    for k, n in rows:
-        if k is not None:
-            out[str(k)] = out.get(str(k), 0) + int(n)
-    return out
 
 
 # --------------------------------------------------------------------------- results
@@ -391,7 +382,7 @@ def _code_counts(q: Query, p: Predicate) -> dict[str, dict[str, int]]:
                 per[c].append((code, n))
     keys = {"status": DISPUTE_STATUSES, "level": DISPUTE_LEVELS,
             "category": DISPUTE_CATEGORIES, "mediator_kind": MEDIATOR_KINDS}
-    return {c: _counts(per[c], keys[c]) for c in cols}
+    return {c: code_counts(per[c], keys[c]) for c in cols}
 
 
 def _durations(q: Query, p: Predicate, stop: datetime) -> tuple[float | None, ...]:

@@ -254,9 +254,8 @@ def rectification(q: Query, state: FilterState, weeks: int = 12) -> Rectificatio
     today = _epoch_days(as_of)
     stop = day_start(as_of + timedelta(days=1))
     areas = q.extract.areas
-    state_sql, params = hazard_state_sql(q.where(state, "hazards", alias="h"))
-    hz = q.con.sql(_HAZARDS.format(state_sql=state_sql),
-                   params={**params, "hs_stop": stop}).to_arrow_table()
+    state_sql, params = hazard_state_sql(q.where(state, "hazards", alias="h"), as_of)
+    hz = q.con.sql(_HAZARDS.format(state_sql=state_sql), params=params).to_arrow_table()
     n = len(hz)
     ev = _events(q, hz, stop)
     hist = _History.of(ev, n)

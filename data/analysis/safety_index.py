@@ -28,7 +28,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from ..filters import FilterState, day_start
+from ..filters import FilterState
 from ..queries import Query, hazard_state_sql
 
 # The weights, in one place. They sum to 1.
@@ -120,8 +120,7 @@ def safety_index(q: Query, state: FilterState, level: str = "town") -> SafetyInd
     incidents[inc_idx] = inc_n
 
     hp = q.where(everywhere, "hazards", alias="h")
-    hsql, hparams = hazard_state_sql(hp)
-    hparams = {**hparams, "hs_stop": day_start(as_of + timedelta(days=1))}
+    hsql, hparams = hazard_state_sql(hp, as_of)
     major = _per_area(q, f"SELECT area_idx, count(*) AS n FROM ({hsql}) WHERE area_idx IS NOT "
                          "NULL AND risk_level = 'major' AND state IN ('open', 'rectifying') "
                          "GROUP BY 1", hparams, n, up)
