@@ -30,37 +30,13 @@ def _table(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame | None:
 
 def expected_report(path: Path, start: date | None = None, end: date | None = None,
                     area: str | None = None) -> dict[str, Any]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
-        tables = {t: _table(con, t) for t in ("areas", "incidents", "resources", "hazards",
-                                              "rectifications", "disputes")}
-    finally:
-        con.close()
-    as_of = datetime.fromisoformat(meta["extracted_at"]).date()
+    raw = load_raw(path)
+    as_of = raw["as_of"]
     stop = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
-    areas = tables["areas"]
-    areas = areas.assign(geometry=shapely.from_wkb(areas["geom_wkb"].map(bytes)))
-    parent = dict(zip(areas["area_id"], areas["parent_id"], strict=True))
-    names = dict(zip(areas["area_id"], areas["name"], strict=True))
-    finest = max(areas["level"], key=LEVELS.index)
-    polys = gpd.GeoDataFrame(areas[areas["level"] == finest][["area_id", "geometry"]],
-                             geometry="geometry", crs="EPSG:4326")
+    names = raw["names"]
 
     def under(area_id: Any) -> bool:
-        seen = 0
-        while isinstance(area_id, str) and seen < 10:
-            if area_id == area:
-                return True
-            area_id, seen = parent.get(area_id), seen + 1
-        return False
-
-    def place(df: pd.DataFrame) -> pd.Series:
-        pts = gpd.GeoDataFrame(df[["lon", "lat"]].copy(), crs="EPSG:4326",
-                               geometry=gpd.points_from_xy(df["lon"], df["lat"]))
-        hit = gpd.sjoin(pts[df["lon"].notna()], polys, predicate="covered_by", how="left")
-        hit = hit[~hit.index.duplicated(keep="first")]["area_id"]
-        return hit.reindex(df.index).fillna(df["area_id"]).where(lambda s: s.notna(), None)
+        return is_under(raw["parent"], area_id, area)
 
     def in_window(ts: pd.Series) -> pd.Series:
         m = ts < stop
@@ -70,8 +46,8 @@ def expected_report(path: Path, start: date | None = None, end: date | None = No
             m &= ts < datetime.combine(end + timedelta(days=1), datetime.min.time())
         return m
 
-    inc = tables["incidents"]
-    inc = inc.assign(area=place(inc), cat=inc["category"].where(
+    inc = raw["incidents"]
+    inc = inc.assign(cat=inc["category"].where(
         inc["category"].isin(INCIDENT_CATS), "other"))
     sel = inc[in_window(inc["reported_at"])]
     if area:
@@ -90,17 +66,15 @@ def expected_report(path: Path, start: date | None = None, end: date | None = No
 
     cur, prev = month_count(first.year, first.month), month_count(first.year - 1, first.month)
 
-    res = tables["resources"]
-    res = res.assign(area=place(res))
+    res = raw["resources"]
     if area:
         res = res[res["area"].map(under)]
 
-    hz = tables["hazards"]
-    hz = hz.assign(area=place(hz))
+    hz = raw["hazards"]
     hz = hz[hz["discovered_at"] < stop]
     if area:
         hz = hz[hz["area"].map(under)]
-    ev = tables["rectifications"].reset_index()
+    ev = raw["rectifications"].reset_index()
     ev = ev[ev["event_at"] < stop].sort_values(["event_at", "index"])
     last = ev.groupby("hazard_id")["action"].last().to_dict()
     to_state = {"assigned": "rectifying", "reopened": "rectifying", "rectified": "rectified",
@@ -112,8 +86,7 @@ def expected_report(path: Path, start: date | None = None, end: date | None = No
     overdue = int((~done & (pd.to_datetime(hz["deadline"]) < pd.Timestamp(as_of))).sum())
     major = hz["risk_level"] == "major"
 
-    ds = tables["disputes"]
-    ds = ds.assign(area=place(ds))
+    ds = raw["disputes"]
     ds = ds[in_window(ds["received_at"])]
     if area:
         ds = ds[ds["area"].map(under)]
