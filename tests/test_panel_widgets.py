@@ -11,12 +11,10 @@ Set PANEL_SHOTS=/some/dir to keep the screenshots of ``test_screenshots``.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import os
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -33,36 +31,12 @@ from widgets.tables import DataTable
 from widgets.theme import CJK_FAMILIES, DARK, LIGHT, Theme, apply_theme, cjk_font_available
 
 RED = (200, 40, 40, 255)
-_SINGLETONS = (None, True, False)
 
 
-@pytest.fixture(autouse=True)
-def _keep_singletons_alive() -> Iterator[None]:
-    """Give back the references to None/True/False that the Qt binding drops.
-
-    PySide6/shiboken6 6.12 (cp310-abi3 wheel) on CPython 3.11 returns None, True and
-    False from C++ calls without a new reference: every ``label.setText(...)``,
-    ``widget.update()`` or QPainter call lowers ``sys.getrefcount(None)`` by one, and
-    when a count reaches zero the interpreter aborts ("deallocating None"/"True or
-    False"), here at the end of the pytest session. See
-    ``test_binding_keeps_singleton_references`` (xfail while the bug is there). From 3.12
-    these objects are immortal and this fixture does nothing.
-    """
-    gc.collect()
-    before = [sys.getrefcount(o) for o in _SINGLETONS]
-    yield
-    gc.collect()
-    incref = ctypes.pythonapi.Py_IncRef
-    incref.argtypes, incref.restype = [ctypes.py_object], None
-    for obj, n in zip(_SINGLETONS, before, strict=True):
-        for _ in range(max(0, n - sys.getrefcount(obj))):
-            incref(obj)
-
-
-@pytest.mark.xfail(sys.version_info < (3, 12), strict=True,
-                   reason="PySide6 6.12 on CPython 3.11 drops a reference to None per void "
-                          "call; a long-running window aborts ('deallocating None')")
 def test_binding_keeps_singleton_references(qtbot) -> None:
+    """PySide6 6.12 on CPython 3.11 dropped a reference to None per void C++ call, and
+    a long-running window aborted ("deallocating None"); requirements.txt pins 6.11.3,
+    which does not. This fails if an upgrade brings the bug back."""
     w = QWidget()
     qtbot.addWidget(w)
     gc.collect()
@@ -71,6 +45,8 @@ def test_binding_keeps_singleton_references(qtbot) -> None:
         w.setToolTip("x")  # a void C++ call
     gc.collect()
     assert sys.getrefcount(None) >= before - 10
+
+
 BLUE = (40, 90, 220, 255)
 
 
