@@ -263,11 +263,13 @@ def cmd_open(argv: Sequence[str]) -> int:
                                      "extract (the built-in demo county without one). "
                                      f"Subcommands: {', '.join(SUBCOMMANDS)}.")
     parser.add_argument("extract", nargs="?")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh")
+    parser.add_argument("--theme", choices=("dark", "light"), default="dark")
     args = parser.parse_args(argv)
     path = args.extract or str(ensure_demo())
-    # The cockpit window arrives with issue 4; until then show its figures.
-    ns = argparse.Namespace(extract=path, start=None, end=None, area=[], as_of=None, json=False)
-    return cmd_report(ns)
+    from .app import run_window  # Qt only for the window: subcommands stay headless
+
+    return run_window(path, lang=args.lang, theme=args.theme)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

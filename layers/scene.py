@@ -19,6 +19,7 @@ from data.analysis.repeats import repeat_places
 from data.coords import lonlat_to_mercator
 from data.extract import Extract
 from data.filters import FilterState
+from data.privacy import mask_resource_name
 from data.queries import Query, Viewport
 
 from . import styles
@@ -207,18 +208,26 @@ def situation_layers(q: Query, state: FilterState, view: Viewport,
             out.append(LayerSpec("hotspots", "situation", tr("layer_hotspots", lang), (cells,),
                                  legend, meta={"cell_m": hs.cell_m}))
     if options.repeats:
-        places = [p for p in repeat_places(q, state, limit=50) if p.lon is not None]
-        if places:
-            x, y = lonlat_to_mercator([p.lon for p in places], [p.lat for p in places])
-            counts = np.array([p.count for p in places], float)
-            sizes = 8 + 14 * np.sqrt(counts / counts.max())
-            pts = Points("repeats", np.asarray(x), np.asarray(y),
-                         np.tile(np.array([[255, 64, 129, 255]], np.uint8), (len(places), 1)),
-                         sizes, "star", tuple(p.place_id for p in places),
-                         tuple(f"{p.address or ''} · {p.count}" for p in places), z=36)
-            out.append(LayerSpec("repeats", "situation", tr("layer_repeats", lang), (pts,),
-                                 (LegendEntry(tr("layer_repeats", lang), (255, 64, 129, 255),
-                                              "star"),)))
+        out += repeat_layers(q, state, lang)
+    return out
+
+
+def repeat_layers(q: Query, state: FilterState, lang: str | None = None,
+                  limit: int = 50) -> list[LayerSpec]:
+    """The most frequent repeat addresses as stars sized by count (slow at 1M: own job)."""
+    out: list[LayerSpec] = []
+    places = [p for p in repeat_places(q, state, limit=limit) if p.lon is not None]
+    if places:
+        x, y = lonlat_to_mercator([p.lon for p in places], [p.lat for p in places])
+        counts = np.array([p.count for p in places], float)
+        sizes = 8 + 14 * np.sqrt(counts / counts.max())
+        pts = Points("repeats", np.asarray(x), np.asarray(y),
+                     np.tile(np.array([[255, 64, 129, 255]], np.uint8), (len(places), 1)),
+                     sizes, "star", tuple(p.place_id for p in places),
+                     tuple(f"{p.address or ''} · {p.count}" for p in places), z=36)
+        out.append(LayerSpec("repeats", "situation", tr("layer_repeats", lang), (pts,),
+                             (LegendEntry(tr("layer_repeats", lang), (255, 64, 129, 255),
+                                          "star"),)))
     return out
 
 
@@ -240,7 +249,9 @@ def resource_layers(q: Query, state: FilterState, options: SceneOptions) -> list
         drawables.append(Points(f"resources.{kind}", r["mx"][sel].astype(float),
                                 r["my"][sel].astype(float), colors, np.full(len(sel), 10.0),
                                 symbol, tuple(str(k) for k in r["resource_id"][sel]),
-                                tuple(f"{label} {k}" for k in r["resource_id"][sel]), z=34))
+                                tuple(f"{label} {mask_resource_name(kind, n) or k}"
+                                      for k, n in zip(r["resource_id"][sel], r["name"][sel],
+                                                      strict=True)), z=34))
         legend.append(LegendEntry(label, color, symbol))
     return [LayerSpec("resources", "resources", tr("layer_resources", lang), tuple(drawables),
                       tuple(legend))]

@@ -323,8 +323,14 @@ class BarChart(_Panel):
         for lbl in self._labels:
             lbl.setFont(value_font)
             lbl.setVisible(ratio >= 0.7)
-        ticks = [(float(i), fm.elidedText(lbl, Qt.TextElideMode.ElideRight, max(room, 1.0)))
-                 for i, lbl in enumerate(s.labels)]
+        step = 1
+        widest_tick = max(fm.horizontalAdvance(lbl) for lbl in s.labels)
+        if not s.horizontal and widest_tick > room and max(len(lbl) for lbl in s.labels) <= 3:
+            # short ordinal labels (hours, days) are thinned rather than elided to "…"
+            step = math.ceil((widest_tick + pad) / max(vb.width() / n, 1.0))
+        ticks = [(float(i), fm.elidedText(lbl, Qt.TextElideMode.ElideRight,
+                                          max(room * step, 1.0)))
+                 for i, lbl in enumerate(s.labels) if i % step == 0]
         axis.setTicks([ticks, []])
         lo = min(0.0, float(self._totals.min()))
         hi = max(float(self._totals.max()), 0.0)

@@ -209,6 +209,13 @@ class KpiTile(QWidget):
             y += h + gap
         p.end()
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # the strip's common type size depends on every tile's height
+        strip = self.parentWidget()
+        if isinstance(strip, KpiStrip):
+            strip._share_sizes()
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if (self._spec is not None and event.button() == Qt.MouseButton.LeftButton
                 and self.rect().contains(event.position().toPoint())):

@@ -18,6 +18,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
+    QCursor,
     QFont,
     QFontMetricsF,
     QPainter,
@@ -26,6 +27,7 @@ from PySide6.QtGui import (
     QPicture,
     QPolygonF,
 )
+from PySide6.QtWidgets import QToolTip
 
 from data.coords import mercator_to_lonlat
 from data.queries import Viewport
@@ -205,6 +207,8 @@ class MapCanvas(pg.PlotWidget):
         self._debounce.timeout.connect(self._emit_view)
         self.getViewBox().sigRangeChanged.connect(lambda *_: self._debounce.start())
         self.scene().sigMouseClicked.connect(self._clicked)
+        self.scene().sigMouseMoved.connect(self._hover)
+        self._tip_key: tuple[str, str] | None = None
         self._registry: dict[type, Callable[[Drawable, float], pg.GraphicsObject]] = {
             Polygons: _polygons_item, Cells: _cells_item, Points: _points_item,
             Raster: _raster_item, Lines: _lines_item,
@@ -293,9 +297,14 @@ class MapCanvas(pg.PlotWidget):
 
     def symbol_at(self, mx: float, my: float, radius_px: float = 8.0) -> tuple[str, str] | None:
         """The (layer, key) of the nearest visible symbol within ``radius_px`` pixels."""
+        hit = self._nearest_symbol(mx, my, radius_px)
+        return None if hit is None else (hit[1], hit[2])
+
+    def _nearest_symbol(self, mx: float, my: float, radius_px: float
+                        ) -> tuple[float, str, str, str] | None:
         vb = self.getViewBox()
         px_w = vb.viewPixelSize()[0] or 1.0
-        best: tuple[float, str, str] | None = None
+        best: tuple[float, str, str, str] | None = None
         for name, spec in self._specs.items():
             if name in self._hidden or not spec.visible:
                 continue
@@ -306,9 +315,29 @@ class MapCanvas(pg.PlotWidget):
                 i = int(np.argmin(dist))
                 if dist[i] <= max(radius_px, d.sizes[i] * self.scale_factor / 2) and (
                         best is None or dist[i] < best[0]):
+                    tip = d.tooltips[i] if i < len(d.tooltips) else ""
                     best = (float(dist[i]), spec.group if spec.group != "situation"
-                            else spec.name, d.keys[i])
-        return None if best is None else (best[1], best[2])
+                            else spec.name, d.keys[i], tip)
+        return best
+
+    def tooltip_at(self, mx: float, my: float, radius_px: float = 8.0) -> str | None:
+        """The tooltip of the nearest visible symbol within ``radius_px`` pixels."""
+        hit = self._nearest_symbol(mx, my, radius_px)
+        return None if hit is None else hit[3]
+
+    def _hover(self, scene_pos: QPointF) -> None:
+        if not self.getViewBox().sceneBoundingRect().contains(scene_pos):
+            return
+        pos = self.getViewBox().mapSceneToView(scene_pos)
+        hit = self._nearest_symbol(pos.x(), pos.y(), 8.0)
+        key = None if hit is None else (hit[1], hit[2])
+        if key == self._tip_key:
+            return
+        self._tip_key = key
+        if hit is None or not hit[3]:
+            QToolTip.hideText()
+        else:
+            QToolTip.showText(QCursor.pos(), hit[3], self)
 
     # ----------------------------------------------------------------- overlay
     def drawForeground(self, p: QPainter, rect: QRectF) -> None:

@@ -283,10 +283,24 @@ class DataTable(QWidget):
         fm = QFontMetrics(self._view.font())
         hfm = QFontMetrics(make_font(self._theme, 9.5, self._scale, bold=True))
         pad = round(24 * self._scale)  # cell margins and the sort arrow
+        widths = []
         for c, name in enumerate(s.columns):
             widest = max([fm.horizontalAdvance(self._model.cell(r, c))
                           for r in range(min(len(s.rows), 200))], default=0)
-            self._view.setColumnWidth(c, max(widest, hfm.horizontalAdvance(name)) + pad)
+            widths.append(max(widest, hfm.horizontalAdvance(name)) + pad)
+        # Too wide for the panel: the first text column (a name) gives way and elides,
+        # so the figures on the right stay in view without a horizontal scroll bar.
+        room = self._view.viewport().width()
+        text_cols = [c for c in range(len(widths)) if not self._model.is_numeric(c)]
+        if room > 0 and sum(widths) > room and text_cols:
+            c = text_cols[0]
+            widths[c] = max(round(60 * self._scale), room - (sum(widths) - widths[c]))
+        for c, w in enumerate(widths):
+            self._view.setColumnWidth(c, w)
+
+    def resizeEvent(self, event: object) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
 
     def _on_clicked(self, index: QModelIndex) -> None:
         s = self._model.spec

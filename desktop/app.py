@@ -1,0 +1,40 @@
+"""Start the cockpit window: the application, the CJK font check, the first extract."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from layers.i18n import tr
+from widgets.theme import DARK, LIGHT, apply_theme, cjk_font_available
+
+
+def application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("cockpit")
+    app.setOrganizationName("cockpit")
+    return app
+
+
+def run_window(path: str, lang: str = "zh", theme: str = "dark",
+               quit_after_frame: bool = False) -> int:
+    """Open the window on ``path`` (opening runs in the background, with progress)."""
+    from .main_window import CockpitWindow
+
+    app = application()
+    t = LIGHT if theme == "light" else DARK
+    apply_theme(app, t)
+    win = CockpitWindow(t, lang)
+    if cjk_font_available() is None:
+        # Chinese would show as boxes: say so in a language that still renders
+        print(tr("no_cjk_font", "en"), file=sys.stderr)
+        win.statusBar().showMessage(tr("no_cjk_font", "en"))
+    win.show()
+    win.open_path(path)
+    if quit_after_frame or os.environ.get("COCKPIT_QUIT_AFTER_FRAME"):
+        win.frame_ready.connect(lambda: QTimer.singleShot(0, app.quit))
+        win.open_failed.connect(lambda *_: QTimer.singleShot(0, app.quit))
+    return app.exec()

@@ -1,0 +1,103 @@
+"""Slow work off the GUI thread, latest request wins.
+
+Each job has a name (``scene``, ``panels``, ``dispatch``...). While a job of a
+name runs, a newer request of the same name waits in one slot (replacing any
+older waiting one), so a burst of filter or view changes runs at most twice,
+not once per change. A result is delivered only if its token is still the
+latest for its name; a late answer for an older filter is dropped and counted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+
+class _Relay(QObject):
+    # Emitted from a pool thread; Qt queues it to the GUI thread that owns the relay.
+    done = Signal(str, object, object, object)  # name, token, result, error text
+
+
+class _Job(QRunnable):
+    def __init__(self, name: str, token: object, fn: Callable[[], Any], relay: _Relay) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self.name, self.token, self.fn, self.relay = name, token, fn, relay
+
+    def run(self) -> None:
+        try:
+            result, error = self.fn(), None
+        except Exception as exc:  # a failing panel must not take the window down
+            result = None
+            error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
+        with contextlib.suppress(RuntimeError):  # the window closed while the job ran
+            self.relay.done.emit(self.name, self.token, result, error)
+
+
+@dataclass
+class JobStats:
+    submitted: int = 0
+    delivered: int = 0
+    dropped: int = 0
+    failed: int = 0
+    coalesced: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class JobRunner(QObject):
+    finished = Signal(str, object, object)  # name, token, result
+    failed = Signal(str, object, str)  # name, token, error text
+
+    def __init__(self, parent: QObject | None = None, threads: int = 2) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(threads)
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._on_done)
+        self._latest: dict[str, object] = {}
+        self._running: set[str] = set()
+        self._waiting: dict[str, tuple[object, Callable[[], Any]]] = {}
+        self.stats = JobStats()
+
+    def submit(self, name: str, token: object, fn: Callable[[], Any]) -> None:
+        self.stats.submitted += 1
+        self._latest[name] = token
+        if name in self._running:
+            if name in self._waiting:
+                self.stats.coalesced += 1
+            self._waiting[name] = (token, fn)
+            return
+        self._start(name, token, fn)
+
+    def _start(self, name: str, token: object, fn: Callable[[], Any]) -> None:
+        self._running.add(name)
+        self.pool.start(_Job(name, token, fn, self._relay))
+
+    def busy(self) -> bool:
+        return bool(self._running or self._waiting)
+
+    def latest(self, name: str) -> object:
+        return self._latest.get(name)
+
+    def _on_done(self, name: str, token: object, result: object, error: object) -> None:
+        self._running.discard(name)
+        waiting = self._waiting.pop(name, None)
+        if waiting is not None:
+            self._start(name, *waiting)
+        if token != self._latest.get(name):
+            self.stats.dropped += 1
+            return
+        if error is not None:
+            self.stats.failed += 1
+            self.failed.emit(name, token, str(error))
+            return
+        self.stats.delivered += 1
+        self.finished.emit(name, token, result)
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        return self.pool.waitForDone(msecs)

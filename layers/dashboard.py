@@ -1,0 +1,323 @@
+"""The panels beside the map, as specs: KPI tiles, charts and tables for one filter state.
+
+Every figure comes from ``data/`` (the query API and ``data.analysis``), the same
+functions that feed ``report --json``; this module only picks, labels and formats.
+The window calls ``build_panels`` in a worker; the PDF exporter calls it headless.
+
+Charts that set a filter field are computed *without* that field's own filter, so
+a selected category or a dragged time range still shows its neighbours to add or
+compare (the usual cross-filter convention); the selection is highlighted instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+
+from data.analysis.change import change
+from data.analysis.hotspots import area_hotspots
+from data.analysis.mediation import mediation
+from data.analysis.rectification import rectification
+from data.extract import Extract
+from data.filters import FilterState
+from data.queries import Query
+from data.schema import INCIDENT_CATEGORIES
+
+from . import styles
+from .i18n import code_label, tr
+from .panels import BarSpec, FunnelSpec, KpiSpec, LineSpec, TableSpec
+
+ACCENT: styles.RGBA = (64, 156, 255, 255)
+GOOD: styles.RGBA = (67, 160, 71, 255)
+WARN: styles.RGBA = (255, 179, 0, 255)
+ALARM: styles.RGBA = (229, 57, 53, 255)
+HOTSPOT_ROWS = 12
+OVERDUE_ROWS = 50
+
+
+@dataclass(frozen=True)
+class Header:
+    region: str
+    as_of: date
+    extracted_at: datetime | None
+    window: str
+    """The time window in words ("全部时段", "2026-01-01 至 2026-03-31")."""
+
+
+@dataclass(frozen=True)
+class Panels:
+    """Everything beside the map for one state (``state`` tags the result)."""
+
+    state: FilterState
+    header: Header
+    kpis: tuple[KpiSpec, ...]
+    categories: BarSpec
+    hours: BarSpec
+    weekdays: BarSpec
+    timeline: LineSpec
+    hotspots: TableSpec
+    rect_funnel: FunnelSpec
+    overdue: TableSpec
+    med_funnel: FunnelSpec
+    med_trend: LineSpec
+
+
+def _n(v: float | int) -> str:
+    return f"{v:,.0f}"
+
+
+def _pct(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def window_text(state: FilterState, lang: str | None = None) -> str:
+    if state.start is None and state.end is None:
+        return tr("window_all", lang)
+    return tr("window", lang, start=state.start.isoformat() if state.start else "…",
+              end=state.end.isoformat() if state.end else "…")
+
+
+def header(extract: Extract, q: Query, state: FilterState, lang: str | None = None) -> Header:
+    return Header(extract.region_name, q.as_of(state), extract.extracted_at,
+                  window_text(state, lang))
+
+
+# ----------------------------------------------------------------------------- KPIs
+def kpis(q: Query, state: FilterState, lang: str | None = None,
+         rect: object | None = None, med: object | None = None) -> tuple[KpiSpec, ...]:
+    """Today / this week / this month to date against last year, then hazards,
+    rectification, mediation and forces."""
+    out: list[KpiSpec] = []
+    # The period tiles are anchored at the as-of day; the time window does not cut them.
+    anchored = dataclasses.replace(state, start=None, end=None)
+    for period, key in (("day", "kpi_today"), ("week", "kpi_week"), ("month", "kpi_month")):
+        c = change(q, anchored, period, to_date=True)
+        out.append(KpiSpec(key, tr(key, lang), _n(c.current), c.yoy_pct, tr("yoy", lang),
+                           tr("kpi_last_year", lang, n=_n(c.last_year))))
+    r = rect if rect is not None else rectification(q, state)
+    active = r.by_state["open"] + r.by_state["rectifying"]
+    major_active = r.major_by_state["open"] + r.major_by_state["rectifying"]
+    out.append(KpiSpec("open_hazards", tr("kpi_open_hazards", lang), _n(active),
+                       detail=tr("kpi_open_detail", lang, major=_n(major_active),
+                                 open=_n(r.by_state["open"])),
+                       alarm=major_active > 0))
+    overdue = len(r.overdue)
+    longest = int(r.overdue.columns["days_overdue"][0]) if overdue else 0
+    out.append(KpiSpec("overdue", tr("kpi_overdue", lang), _n(overdue),
+                       detail=tr("kpi_overdue_detail", lang, days=_n(longest)) if overdue else "",
+                       alarm=overdue > 0))
+    major_total = sum(r.major_by_state.values())
+    major_done = r.major_by_state["rectified"] + r.major_by_state["verified"]
+    out.append(KpiSpec("major_rate", tr("kpi_major_rate", lang),
+                       _pct(major_done / major_total if major_total else None),
+                       detail=tr("kpi_rate_detail", lang, done=_n(major_done),
+                                 total=_n(major_total)), good_when_down=False))
+    m = med if med is not None else mediation(q, state)
+    share = m.to_json()["resolved_at_lowest_level_share"]
+    out.append(KpiSpec("mediation", tr("kpi_mediation", lang), _pct(m.to_json()["success_rate"]),
+                       detail=tr("kpi_mediation_detail", lang, share=_pct(share)),
+                       good_when_down=False))
+    forces = q.resources_by_kind(state)
+    out.append(KpiSpec("forces", tr("kpi_forces", lang), _n(q.available_resources(state)),
+                       detail=tr("kpi_forces_detail", lang, total=_n(sum(forces.values()))),
+                       good_when_down=False))
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------- charts
+def category_chart(q: Query, state: FilterState, lang: str | None = None) -> BarSpec:
+    counts = q.incidents_by_category(state.without("incident_categories"))
+    codes = [c for c in INCIDENT_CATEGORIES if counts.get(c)] + sorted(
+        c for c in counts if c not in INCIDENT_CATEGORIES and counts[c])
+    codes.sort(key=lambda c: -counts[c])
+    return BarSpec("categories", tr("chart_categories", lang),
+                   tuple(code_label("incident_category", c, lang) for c in codes), tuple(codes),
+                   (tuple(float(counts[c]) for c in codes),),
+                   colors=tuple(styles.INCIDENT_COLORS.get(c, styles.INCIDENT_COLORS["other"])
+                                for c in codes),
+                   field="incident_categories", selected=state.incident_categories,
+                   horizontal=True)
+
+
+def hour_chart(q: Query, state: FilterState, lang: str | None = None) -> BarSpec:
+    counts = q.incidents_by_hour(state)
+    return BarSpec("hours", tr("chart_hours", lang), tuple(f"{h}" for h in range(24)),
+                   tuple(str(h) for h in range(24)), (tuple(float(v) for v in counts),),
+                   colors=(ACCENT,))
+
+
+def weekday_chart(q: Query, state: FilterState, lang: str | None = None) -> BarSpec:
+    days, counts = q.incidents_by_day(state)
+    weekday = (days.astype(np.int64) - 4) % 7 if len(days) else np.zeros(0, np.int64)
+    per = np.bincount(weekday, weights=counts, minlength=7) if len(days) else np.zeros(7)
+    return BarSpec("weekdays", tr("chart_weekdays", lang),
+                   tuple(tr(f"weekday_{d}", lang) for d in range(7)),
+                   tuple(str(d) for d in range(7)), (tuple(float(v) for v in per),),
+                   colors=(ACCENT,))
+
+
+def timeline_chart(q: Query, state: FilterState, lang: str | None = None) -> LineSpec:
+    """Daily counts over the whole extract (the window is what the user drags on it)."""
+    days, counts = q.incidents_by_day(dataclasses.replace(state, start=None, end=None))
+    x = tuple(float(d) for d in days.astype(np.int64))
+    labels = tuple(str(d) for d in days)
+    return LineSpec("timeline", tr("chart_timeline", lang), x, labels,
+                    (tuple(float(v) for v in counts),), (tr("series_incidents", lang),),
+                    (ACCENT,))
+
+
+def _label_point(extract: Extract, idx: int) -> tuple[float, float] | None:
+    geom = extract.areas.geoms[idx]
+    if geom is None or geom.is_empty:
+        return None
+    p = geom.representative_point()
+    return (float(p.x), float(p.y))
+
+
+def hotspot_table(q: Query, state: FilterState, lang: str | None = None) -> TableSpec:
+    """Villages that are Gi* hot spots, strongest first; a row selects the village."""
+    hs = area_hotspots(q, state).to_json(limit=HOTSPOT_ROWS)
+    areas = q.extract.areas
+    up = areas.ancestor_at("town")
+    rows, keys, locs = [], [], []
+    for r in hs["hot_areas"]:
+        idx = areas.idx_of(r["area_id"])
+        town = areas.names[int(up[idx])] if idx is not None and up[idx] >= 0 else ""
+        rows.append((r["name"], town, _n(r["count"]), f"{r['z']:.1f}",
+                     f"{r['confidence'] * 100:.0f}%"))
+        keys.append(r["area_id"])
+        locs.append(_label_point(q.extract, idx) if idx is not None else None)
+    return TableSpec("hotspots", tr("table_hotspots", lang),
+                     tuple(tr(k, lang) for k in ("col_area", "col_town", "col_count", "col_z",
+                                                 "col_confidence")),
+                     tuple(rows), tuple(keys), "areas", tuple(locs),
+                     (False, False, True, True, True))
+
+
+def overdue_table(q: Query, state: FilterState, rect: object, lang: str | None = None
+                  ) -> TableSpec:
+    """Overdue hazards, most overdue first; a row zooms the map to the hazard."""
+    cols = rect.overdue.columns
+    n = min(len(rect.overdue), OVERDUE_ROWS)
+    where = {}
+    if n:
+        pts = q.hazard_points(state)
+        where = dict(zip(pts["hazard_id"].tolist(),
+                         zip(pts["lon"].tolist(), pts["lat"].tolist(), strict=True),
+                         strict=True))
+    rows, keys, locs, alarm = [], [], [], set()
+    for i in range(n):
+        hid = cols["hazard_id"][i]
+        risk = cols["risk_level"][i]
+        rows.append((cols["name"][i] or hid, cols["town_name"][i] or "",
+                     cols["responsible_unit"][i] or "", _n(int(cols["days_overdue"][i])),
+                     code_label("risk_level", risk, lang)))
+        keys.append(hid)
+        locs.append(where.get(hid))
+        if risk == "major":
+            alarm.add(i)
+    return TableSpec("overdue", tr("table_overdue", lang),
+                     tuple(tr(k, lang) for k in ("col_hazard", "col_town", "col_unit",
+                                                 "col_days_overdue", "col_risk")),
+                     tuple(rows), tuple(keys), "zoom", tuple(locs),
+                     (False, False, False, True, False), frozenset(alarm))
+
+
+def rectification_funnel(rect: object, lang: str | None = None) -> FunnelSpec:
+    total = sum(rect.by_state.values())
+    done = rect.by_state["rectified"] + rect.by_state["verified"]
+    return FunnelSpec("rect_funnel", tr("chart_rect_funnel", lang),
+                      (tr("stage_hazards", lang), tr("stage_rectified", lang),
+                       tr("stage_verified", lang)),
+                      (total, done, rect.by_state["verified"]),
+                      (tr("stage_note_overdue", lang, n=_n(len(rect.overdue))), _pct(
+                          done / total if total else None),
+                       tr("stage_note_reopen", lang, n=_n(rect.reopened_hazards))),
+                      (ALARM, WARN, GOOD))
+
+
+def mediation_funnel(med: object, lang: str | None = None) -> FunnelSpec:
+    f = med.funnel
+    levels = ("village", "town", "county")
+    return FunnelSpec("med_funnel", tr("chart_med_funnel", lang),
+                      tuple(tr(f"stage_{lv}", lang) for lv in levels),
+                      tuple(int(f.reached[lv]) for lv in levels),
+                      tuple(tr("stage_note_resolved", lang, n=_n(f.resolved[lv]))
+                            for lv in levels),
+                      (GOOD, WARN, ALARM))
+
+
+def mediation_trend(med: object, lang: str | None = None) -> LineSpec:
+    months = med.monthly
+    return LineSpec("med_trend", tr("chart_med_trend", lang),
+                    tuple(float(i) for i in range(len(months))),
+                    tuple(m.month for m in months),
+                    (tuple(float(m.received) for m in months),
+                     tuple(float(m.resolved) for m in months)),
+                    (tr("series_received", lang), tr("series_resolved", lang)),
+                    (ACCENT, GOOD))
+
+
+# ----------------------------------------------------------------------------- all
+def build_panels(q: Query, state: FilterState, lang: str | None = None) -> Panels:
+    rect = rectification(q, state)
+    med = mediation(q, state)
+    return Panels(
+        state=state,
+        header=header(q.extract, q, state, lang),
+        kpis=kpis(q, state, lang, rect, med),
+        categories=category_chart(q, state, lang),
+        hours=hour_chart(q, state, lang),
+        weekdays=weekday_chart(q, state, lang),
+        timeline=timeline_chart(q, state, lang),
+        hotspots=hotspot_table(q, state, lang),
+        rect_funnel=rectification_funnel(rect, lang),
+        overdue=overdue_table(q, state, rect, lang),
+        med_funnel=mediation_funnel(med, lang),
+        med_trend=mediation_trend(med, lang),
+    )
+
+
+# ----------------------------------------------------------------------------- chips
+_CHIP_GROUPS = {"incident_categories": "incident_category", "incident_statuses": "incident_status",
+                "resource_kinds": "resource_kind", "hazard_categories": "hazard_category",
+                "risk_levels": "risk_level", "dispute_categories": "dispute_category",
+                "dispute_levels": "dispute_level", "dispute_statuses": "dispute_status",
+                "mediator_kinds": "mediator_kind"}
+
+
+@dataclass(frozen=True)
+class Chip:
+    """One removable piece of the active filter: ``field`` (and ``value`` for sets)."""
+
+    field: str
+    value: str | None
+    label: str
+
+
+def filter_chips(state: FilterState, extract: Extract, lang: str | None = None
+                 ) -> tuple[Chip, ...]:
+    out: list[Chip] = []
+    if state.start is not None or state.end is not None:
+        out.append(Chip("start", None, window_text(state, lang)))
+    areas = extract.areas
+    for a in sorted(state.areas):
+        idx = areas.idx_of(a)
+        out.append(Chip("areas", a, areas.names[idx] if idx is not None else a))
+    for name, group in _CHIP_GROUPS.items():
+        for v in sorted(getattr(state, name)):
+            out.append(Chip(name, v, code_label(group, v, lang)))
+    if state.available_only:
+        out.append(Chip("available_only", None, tr("f_available", lang)))
+    return tuple(out)
+
+
+def remove_chip(state: FilterState, chip: Chip) -> FilterState:
+    if chip.value is None:
+        return state.without(chip.field)
+    if chip.field == "areas":
+        return state.with_areas(state.areas - {chip.value})
+    return state.with_set(chip.field, getattr(state, chip.field) - {chip.value})
