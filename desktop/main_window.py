@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -121,7 +121,7 @@ class CockpitWindow(QMainWindow):
         self.jobs = JobRunner(self)
         self.jobs.finished.connect(self._on_job)
         self.jobs.failed.connect(self._on_job_failed)
-        self.options = SceneOptions(repeats=False, lang=lang)
+        self.options = SceneOptions(repeats=False, lang=lang, dark=theme.name == "dark")
         self.groups = {"situation": True, "resources": False, "hazards": False}
         self.show_repeats = False
         self.dispatch_mode = False
@@ -202,6 +202,7 @@ class CockpitWindow(QMainWindow):
         self.canvas.area_clicked.connect(self._on_map_area)
         self.canvas.point_clicked.connect(self._on_map_point)
         self.canvas.symbol_clicked.connect(self._on_symbol)
+        self.canvas.installEventFilter(self)  # overlays follow the canvas size
         self.legend = Legend(t, s, self.canvas)
         self.details = DetailsPanel(t, s, self.canvas)
         self.details.closed.connect(self._clear_dispatch)
@@ -324,7 +325,12 @@ class CockpitWindow(QMainWindow):
         for sp in self._splitters:
             sp.setHandleWidth(round(6 * s))
         self.canvas.setBackground(qcolor(t.background))
+        self.canvas.ink = qcolor(t.text)
         self.canvas.scale_factor = s
+        self.menuBar().setFont(make_font(t, 10, s))
+        self.statusBar().setFont(make_font(t, 10, s))
+        self.left_tabs.tabBar().setStyleSheet(f"font-size: {10 * s:.1f}pt;")
+        self._size_splitters()
         for w in (self.kpis, self.filter_bar, self.categories, self.hours, self.hotspots,
                   self.area_tree, self.rect_funnel, self.overdue, self.med_funnel,
                   self.med_trend, self.timeline, self.details):
@@ -334,13 +340,25 @@ class CockpitWindow(QMainWindow):
         self._update_header()
         self._place_overlays()
 
+    def _size_splitters(self) -> None:
+        # proportions of the reference layout, whatever the screen
+        s = self.scale
+        left, right, main, vsplit = self._splitters
+        left.setSizes([round(v * s) for v in (300, 220, 420)])
+        right.setSizes([round(v * s) for v in (170, 330, 170, 230)])
+        total = max(self.main_split.width(), round(1900 * s))
+        main.setSizes([round(420 * s), total - round(900 * s), round(480 * s)])
+        vsplit.setSizes([max(1, vsplit.height() - round(150 * s)), round(150 * s)])
+
     def set_theme(self, theme: Theme) -> None:
         if theme == self.theme:
             return
         self.theme = theme
+        self.options = dataclasses.replace(self.options, dark=theme.name == "dark")
         (self.a_dark if theme.name == "dark" else self.a_light).setChecked(True)
         self._restyle()
         self.canvas.update()
+        self._refresh_scene()
 
     def set_language(self, lang: str) -> None:
         if lang == self.lang:
@@ -376,6 +394,11 @@ class CockpitWindow(QMainWindow):
             self._restyle()
             self._refresh_scene()
         self._place_overlays()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self.canvas and event.type() == QEvent.Type.Resize:
+            self._place_overlays()
+        return super().eventFilter(obj, event)
 
     def _place_overlays(self) -> None:
         m = round(10 * self.scale)

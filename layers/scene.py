@@ -43,6 +43,8 @@ class SceneOptions:
     repeats: bool = False
     choropleth: str | None = None  # None, "count" or "rate"
     lang: str | None = None
+    dark: bool = True
+    """Colour the density raster for a dark background (False: a light one)."""
 
 
 @dataclass(frozen=True)
@@ -184,12 +186,12 @@ def situation_layers(q: Query, state: FilterState, view: Viewport,
         values = np.log1p(grid.astype(np.float32))
         top = float(values.max()) or 1.0
         raster = Raster("density", values, (view.x0, view.y0, view.x1, view.y1),
-                        styles.heat_lut(), (0.0, top))
+                        styles.heat_lut(options.dark), (0.0, top))
         out.append(LayerSpec("incidents", "situation", tr("layer_density", lang), (raster,),
                              (LegendEntry(tr("legend_density_low", lang), tuple(
-                                 styles.heat_lut()[40]), "s"),
+                                 styles.heat_lut(options.dark)[40]), "s"),
                               LegendEntry(tr("legend_density_high", lang), tuple(
-                                  styles.heat_lut()[255]), "s")),
+                                  styles.heat_lut(options.dark)[255]), "s")),
                              meta={"mode": "density", "count": int(grid.sum())}))
     if options.hotspots:
         hs = grid_hotspots(q, state)

@@ -63,7 +63,9 @@ def heat_lut(dark: bool = True) -> np.ndarray:
     colors = np.array([(40, 0, 120, 90), (120, 0, 170, 150), (230, 40, 90, 200),
                        (255, 150, 30, 230), (255, 255, 160, 255)], dtype=float)
     if not dark:
-        colors[0] = (120, 80, 200, 80)
+        # on white, the faint end must stay light: pale orange to deep red
+        colors = np.array([(255, 220, 160, 70), (253, 174, 97, 140), (240, 59, 32, 190),
+                           (189, 0, 38, 230), (110, 0, 40, 255)], dtype=float)
     t = np.linspace(0, 1, 256)
     lut = np.stack([np.interp(t, stops, colors[:, c]) for c in range(4)], axis=1)
     lut[0] = (0, 0, 0, 0)

@@ -44,6 +44,7 @@ class FilterBar(QWidget):
             b.setToolTip(tr("close"))
             b.clicked.connect(lambda _=False, c=chip: self.chip_removed.emit(c))
             b.setStyleSheet(self._chip_css())
+            b.setFont(make_font(self._theme, 10, self._scale))
             self._layout.insertWidget(1 + i, b)
             self._chips.append(b)
         self._empty.setVisible(not chips)
@@ -64,7 +65,8 @@ class FilterBar(QWidget):
         t, s = self._theme, self._scale
         self._layout.setSpacing(round(6 * s))
         font = make_font(t, 10, s)
-        self.setFont(font)
+        for w in (self, self._empty, self._clear, *self._chips):
+            w.setFont(font)
         pal = self._empty.palette()
         pal.setColor(self._empty.foregroundRole(), qcolor(t.muted))
         self._empty.setPalette(pal)

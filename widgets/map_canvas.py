@@ -191,6 +191,8 @@ class MapCanvas(pg.PlotWidget):
                  font_family: str = "Noto Sans CJK SC", parent: object = None) -> None:
         super().__init__(parent=parent, background=pg.mkColor(*background))
         self.scale_factor = 1.0
+        self.ink = QColor(230, 230, 230)
+        """Colour of the scale bar and north arrow (dark on a light theme)."""
         self.font_family = font_family
         self.hideAxis("left")
         self.hideAxis("bottom")
@@ -360,7 +362,7 @@ class MapCanvas(pg.PlotWidget):
                     break
             length = nice / ground_per_px
             x, y = 16 * s, self.height() - 20 * s
-            pen = QPen(QColor(230, 230, 230), 2 * s)
+            pen = QPen(self.ink, 2 * s)
             p.setPen(pen)
             p.drawLine(QPointF(x, y), QPointF(x + length, y))
             p.drawLine(QPointF(x, y - 5 * s), QPointF(x, y))
@@ -374,8 +376,8 @@ class MapCanvas(pg.PlotWidget):
         cx, cy = self.width() - 28 * s, 34 * s
         arrow = QPolygonF([QPointF(cx, cy - 16 * s), QPointF(cx - 8 * s, cy + 8 * s),
                            QPointF(cx, cy + 3 * s), QPointF(cx + 8 * s, cy + 8 * s)])
-        p.setPen(QPen(QColor(230, 230, 230), 1.5 * s))
-        p.setBrush(QColor(230, 230, 230))
+        p.setPen(QPen(self.ink, 1.5 * s))
+        p.setBrush(self.ink)
         p.drawPolygon(arrow)
         font = QFont(self.font_family)
         font.setPixelSize(round(12 * s))

@@ -1,0 +1,299 @@
+"""The cockpit window, offscreen, on a real demo extract: linking, dispatch, bad input, looks.
+
+Every figure read off the window is compared with an independent pandas
+computation on the raw file (tests/oracle.py), never with the code that drew it.
+Clicks go through Qt (qtbot) at positions obtained from pyqtgraph's own mapping.
+Set COCKPIT_SHOTS=/some/dir to keep the screenshots.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QImage
+
+from data.coords import lonlat_to_mercator
+from desktop.jobs import JobRunner
+from desktop.main_window import CockpitWindow, scale_for
+from layers.i18n import set_language
+from tests.oracle import expected_report, is_under, load_raw
+from widgets.theme import DARK
+
+SHOTS = os.environ.get("COCKPIT_SHOTS")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from data.demo import generate_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    generate_demo(path, incidents=20_000, seed=11)
+    return path
+
+
+@pytest.fixture(scope="module")
+def raw(demo: Path) -> dict:
+    return load_raw(demo)
+
+
+@pytest.fixture(autouse=True)
+def _zh() -> None:
+    set_language("zh")
+
+
+def wait_frame(qtbot, win: CockpitWindow, timeout: int = 30_000) -> None:
+    """Until every job of the current state has been drawn."""
+    qtbot.waitUntil(lambda: not win.jobs.busy() and win.panels is not None
+                    and win.panels.state == win.store.state and win.scene is not None,
+                    timeout=timeout)
+    qtbot.wait(50)
+
+
+def open_window(qtbot, path: Path, w: int = 1920, h: int = 1080, lang: str = "zh"
+                ) -> CockpitWindow:
+    win = CockpitWindow(DARK, lang, interactive=False)
+    qtbot.addWidget(win)
+    win.resize(w, h)
+    win.show()
+    qtbot.waitExposed(win)
+    with qtbot.waitSignal(win.extract_opened, timeout=60_000):
+        win.open_path(str(path))
+    wait_frame(qtbot, win)
+    return win
+
+
+def kpi(win: CockpitWindow, key: str) -> str:
+    return next(t.spec().value for t in win.kpis.tiles() if t.spec().key == key)
+
+
+def number(text: str) -> float:
+    return float(text.replace(",", "").rstrip("%"))
+
+
+def month_to_date(raw: dict, area: str | None) -> int:
+    """Incidents from the first of the as-of month up to the extract time (pandas)."""
+    inc = raw["incidents"]
+    at = raw["extracted_at"] if "extracted_at" in raw else None
+    as_of = raw["as_of"]
+    stop = at if at is not None and at.date() == as_of else datetime.combine(
+        as_of + timedelta(days=1), datetime.min.time())
+    start = datetime.combine(as_of.replace(day=1), datetime.min.time())
+    sel = inc[(inc["reported_at"] >= start) & (inc["reported_at"] < stop)]
+    if area:
+        sel = sel[sel["area"].map(lambda a: is_under(raw["parent"], a, area))]
+    return len(sel)
+
+
+def canvas_point(win: CockpitWindow, lon: float, lat: float) -> QPoint:
+    mx, my = lonlat_to_mercator([lon], [lat])
+    vb = win.canvas.getViewBox()
+    return win.canvas.mapFromScene(vb.mapViewToScene(QPointF(float(mx[0]), float(my[0]))))
+
+
+def grab(widget) -> np.ndarray:
+    img = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGBA8888)
+    w, h, bpl = img.width(), img.height(), img.bytesPerLine()
+    return np.frombuffer(img.constBits(), np.uint8, count=h * bpl).reshape(h, bpl)[
+        :, : w * 4].reshape(h, w, 4).copy()
+
+
+# -- figures on the first frame ----------------------------------------------------------
+def test_first_frame_figures_match_independent_computation(qtbot, demo: Path, raw: dict
+                                                           ) -> None:
+    win = open_window(qtbot, demo)
+    want = expected_report(demo)
+    assert number(kpi(win, "overdue")) == want["hazards"]["overdue"]
+    assert kpi(win, "mediation") == f"{want['disputes']['success_rate'] * 100:.1f}%"
+    assert number(kpi(win, "kpi_month")) == month_to_date(raw, None)
+    spec = win.categories.spec()
+    got = dict(zip(spec.keys, spec.series[0], strict=True))
+    assert got == {k: v for k, v in want["incidents"]["by_category"].items() if v}
+    # the header always names the region, the as-of day and the data time
+    assert win.extract.region_name in win.title_label.text()
+    assert want["as_of"] in win.asof_label.text()
+
+
+# -- linking -----------------------------------------------------------------------------
+def test_clicking_a_town_on_the_map_links_every_view(qtbot, demo: Path, raw: dict) -> None:
+    win = open_window(qtbot, demo)
+    areas = win.extract.areas
+    town = areas.at_level("town")[0]
+    town_id = areas.ids[town]
+    p = areas.geoms[town].representative_point()
+    # a click where no symbol is (hotspot cells are not symbols, incidents are a raster)
+    qtbot.mouseClick(win.canvas.viewport(), Qt.MouseButton.LeftButton,
+                     pos=canvas_point(win, p.x, p.y))
+    assert win.store.state.areas == {town_id}
+    wait_frame(qtbot, win)
+    want = expected_report(demo, area=town_id)
+    assert number(kpi(win, "overdue")) == want["hazards"]["overdue"]
+    assert number(kpi(win, "kpi_month")) == month_to_date(raw, town_id)
+    spec = win.categories.spec()
+    assert dict(zip(spec.keys, spec.series[0], strict=True)) == {
+        k: v for k, v in want["incidents"]["by_category"].items() if v}
+    chips = win.filter_bar.chips()
+    assert len(chips) == 1 and areas.names[town] in chips[0].text()
+    assert win.area_tree.item(town_id).isSelected()
+    # the same area from the tree toggles it off again; one source of truth
+    win.area_tree.tree.itemClicked.emit(win.area_tree.item(town_id), 0)
+    assert win.store.state.areas == frozenset()
+
+
+def test_bar_click_filters_and_chip_removes(qtbot, demo: Path) -> None:
+    win = open_window(qtbot, demo)
+    chart = win.categories
+    spec = chart.spec()
+    vp = chart.plot_widget().viewport()
+    # horizontal bars: bar i spans y in [i - 0.4, i + 0.4], x from 0 to its value
+    pos = chart.plot_widget().mapFromScene(
+        chart.view_box().mapViewToScene(QPointF(spec.series[0][0] / 2, 0)))
+    qtbot.mouseClick(vp, Qt.MouseButton.LeftButton, pos=pos)
+    assert win.store.state.incident_categories == {spec.keys[0]}
+    wait_frame(qtbot, win)
+    want = expected_report(demo)["incidents"]["by_category"][spec.keys[0]]
+    assert sum(win.hours.spec().series[0]) == want  # the hour chart follows the filter
+    assert len(win.filter_bar.chips()) == 1
+    qtbot.mouseClick(win.filter_bar.chips()[0], Qt.MouseButton.LeftButton)
+    assert win.store.state.incident_categories == frozenset()
+
+
+def test_timeline_drag_sets_the_window(qtbot, demo: Path) -> None:
+    win = open_window(qtbot, demo)
+    win._on_region(win.panels.timeline.x[-40], win.panels.timeline.x[-10])
+    st = win.store.state
+    assert st.start is not None and (st.end - st.start).days == 30
+    wait_frame(qtbot, win)
+    want = expected_report(demo, start=st.start, end=st.end)
+    assert sum(win.categories.spec().series[0]) == want["incidents"]["total"]
+    assert st.start.isoformat() in win.window_label.text()
+    win.filter_bar.clear_all.emit()
+    assert win.store.state.start is None
+
+
+def test_hotspot_row_selects_and_zooms(qtbot, demo: Path) -> None:
+    win = open_window(qtbot, demo)
+    spec = win.hotspots.spec()
+    assert spec.rows, "the demo has hot villages"
+    before = win.canvas.map_view()
+    win.hotspots.row_activated.emit(spec.field, spec.keys[0], spec.locations[0])
+    assert win.store.state.areas == {spec.keys[0]}
+    after = win.canvas.map_view()
+    assert (after.x1 - after.x0) < (before.x1 - before.x0) / 2
+
+
+# -- dispatch ----------------------------------------------------------------------------
+def haversine(lon1: float, lat1: float, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+    r = 6_371_008.8
+    p1, p2 = math.radians(lat1), np.radians(lat2)
+    a = (np.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2)
+    return 2 * r * np.arcsin(np.sqrt(a))
+
+
+def test_dispatch_lists_the_nearest_available_and_draws_lines(qtbot, demo: Path, raw: dict
+                                                              ) -> None:
+    win = open_window(qtbot, demo)
+    win.map_buttons["dispatch"].setChecked(True)
+    town = win.extract.areas.at_level("town")[1]
+    p = win.extract.areas.geoms[town].representative_point()
+    qtbot.mouseClick(win.canvas.viewport(), Qt.MouseButton.LeftButton,
+                     pos=canvas_point(win, p.x, p.y))
+    assert win.store.state.areas == frozenset()  # dispatch mode does not filter
+    qtbot.waitUntil(lambda: win.details.table.spec() is not None, timeout=10_000)
+    got = win.details.table.spec().keys
+    lon, lat = win.details._dispatch.lon, win.details._dispatch.lat
+    res = raw["resources"]
+    ok = res[(res["available"].fillna(True)) & res["lon"].notna()]
+    d = haversine(lon, lat, ok["lon"].to_numpy(float), ok["lat"].to_numpy(float))
+    want = ok.assign(d=d).sort_values(["d", "resource_id"])["resource_id"].head(5).tolist()
+    assert list(got) == want
+    assert "dispatch" in win.canvas._specs
+    lines = win.canvas._specs["dispatch"].drawables[0]
+    assert len(lines.x1) == 5
+    # masked: no full phone number of any resource is in the copied text
+    text = win.details.dispatch_text()
+    assert all(str(ph) not in text for ph in res["phone"].dropna() if len(str(ph)) >= 8)
+    win.details._on_close()
+    assert "dispatch" not in win.canvas._specs
+
+
+# -- bad input, jobs ----------------------------------------------------------------------
+def test_broken_extract_keeps_the_current_one(qtbot, demo: Path, tmp_path: Path) -> None:
+    win = open_window(qtbot, demo)
+    before = [t.spec() for t in win.kpis.tiles()]
+    junk = tmp_path / "junk.duckdb"
+    junk.write_bytes(b"not a database at all" * 100)
+    with qtbot.waitSignal(win.open_failed, timeout=30_000) as sig:
+        win.open_path(str(junk))
+    assert str(junk) == sig.args[1] and sig.args[0]
+    assert win.extract is not None and win.path == str(demo)
+    assert [t.spec() for t in win.kpis.tiles()] == before
+    assert not win.progress.isVisible()
+
+
+def test_late_results_for_an_older_state_are_dropped(qtbot) -> None:
+    runner = JobRunner()
+    got: list[object] = []
+    runner.finished.connect(lambda name, token, result: got.append(result))
+
+    def slow(value: int, seconds: float):
+        return lambda: (time.sleep(seconds), value)[1]
+
+    runner.submit("scene", "a", slow(1, 0.3))
+    runner.submit("scene", "b", slow(2, 0.0))  # waits: same name is running
+    runner.submit("scene", "c", slow(3, 0.0))  # replaces b in the waiting slot
+    qtbot.waitUntil(lambda: not runner.busy(), timeout=5_000)
+    assert got == [3]
+    assert runner.stats.dropped == 1 and runner.stats.coalesced == 1
+
+
+def test_failing_job_is_reported_not_raised(qtbot) -> None:
+    runner = JobRunner()
+    with qtbot.waitSignal(runner.failed, timeout=5_000) as sig:
+        runner.submit("panels", 1, lambda: 1 / 0)
+    assert "ZeroDivisionError" in sig.args[2]
+
+
+# -- language, scale, looks --------------------------------------------------------------
+def test_language_switch_relabels_everything(qtbot, demo: Path) -> None:
+    win = open_window(qtbot, demo)
+    assert win.kpis.tiles()[0].spec().title == "今日警情"
+    win.set_language("en")
+    wait_frame(qtbot, win)
+    assert win.kpis.tiles()[0].spec().title == "Incidents today"
+    assert win.map_buttons["hazards"].text() == "Hazards"
+    assert "Criminal" in win.categories.spec().labels
+
+
+def test_scale_follows_the_screen() -> None:
+    assert scale_for(1920, 1080) == 1.0
+    assert scale_for(3840, 2160) == 2.0
+    assert scale_for(7680, 2160) == 2.0
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160)])
+def test_screenshot(qtbot, demo: Path, tmp_path: Path, size: tuple[int, int]) -> None:
+    win = open_window(qtbot, demo, *size)
+    arr = grab(win)
+    assert arr.shape[:2] == (size[1], size[0])
+    bg = np.array(DARK.background[:3])
+    # the map shows the density raster and outlines: many pixels off the background
+    c = win.canvas
+    top_left = c.mapTo(win, QPoint(0, 0))
+    m = arr[top_left.y():top_left.y() + c.height(), top_left.x():top_left.x() + c.width(), :3]
+    assert (np.abs(m.astype(int) - bg).sum(axis=-1) > 60).mean() > 0.03
+    # the KPI values are drawn large enough to read across a room (ink height)
+    tile = win.kpis.tiles()[2]
+    t = grab(tile)[..., :3].astype(int)
+    ink_rows = np.flatnonzero((np.abs(t - np.array(DARK.text[:3])) < 40).all(-1).any(1))
+    assert len(ink_rows) >= 24 * win.scale
+    out = Path(SHOTS) if SHOTS else tmp_path
+    out.mkdir(parents=True, exist_ok=True)
+    assert win.grab().save(str(out / f"cockpit-{size[0]}x{size[1]}.png"))
