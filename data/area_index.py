@@ -37,7 +37,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from scipy import ndimage
 
 __all__ = ["AreaIndex"]
 
@@ -356,6 +355,8 @@ def _claim_interior(geom: shapely.Geometry, i: int, cells: NDArray[np.int64],
     c0, c1 = int(cx.min()), int(cx.max()) + 1
     edge = np.zeros((r1 - r0, c1 - c0), dtype=bool)
     edge[cy - r0, cx - c0] = True
+    from scipy import ndimage  # only when an index is built (0.4 s to import)
+
     comp, ncomp = ndimage.label(~edge)
     if ncomp == 0:
         return

@@ -126,6 +126,7 @@ class CockpitWindow(QMainWindow):
         self.show_repeats = False
         self.dispatch_mode = False
         self.panels: Panels | None = None
+        self._panels_after_scene = False
         self.scene: Scene | None = None
         self.timings: dict[str, float] = {}
         self._drawn: dict[str, object] = {}
@@ -531,11 +532,15 @@ class CockpitWindow(QMainWindow):
         self._t_panels = time.perf_counter()
         self.jobs.submit("panels", token, work)
 
-    def _refresh_scene(self) -> None:
+    def _refresh_scene(self) -> bool:
         if self.extract is None or self.canvas.width() < 2:
-            return
+            return False
         state, ex, view = self.store.state, self.extract, self.canvas.map_view()
-        options = dataclasses.replace(self.options, repeats=False, lang=self.lang)
+        # hidden maps are not built: hazards alone cost 80 ms at 1M
+        options = dataclasses.replace(self.options, repeats=False, lang=self.lang,
+                                      situation=self.groups["situation"],
+                                      resources=self.groups["resources"],
+                                      hazards=self.groups["hazards"])
         token = (id(ex), state, view, options)
 
         def work() -> Scene:
@@ -546,6 +551,7 @@ class CockpitWindow(QMainWindow):
                 q.con.close()
         self._t_scene = time.perf_counter()
         self.jobs.submit("scene", token, work)
+        return True
 
     def _refresh_repeats(self) -> None:
         if self.extract is None:
@@ -568,6 +574,9 @@ class CockpitWindow(QMainWindow):
         elif name == "scene":
             self.timings["scene"] = time.perf_counter() - self._t_scene
             self._show_scene(result)
+            if self._panels_after_scene:
+                self._panels_after_scene = False
+                self._refresh_panels()
         elif name == "repeats":
             self.canvas.set_layers(tuple(result), {"repeats"})
             self._apply_visibility()
@@ -642,8 +651,11 @@ class CockpitWindow(QMainWindow):
 
     # ================================================================ intents
     def _on_state(self, state: FilterState) -> None:
-        self._refresh_panels()
-        self._refresh_scene()
+        # The map first, the panels once it is drawn: on two cores (and one GIL) running
+        # both at once makes the map wait for the panels.
+        self._panels_after_scene = self._refresh_scene()
+        if not self._panels_after_scene:
+            self._refresh_panels()
         if self.show_repeats:
             self._refresh_repeats()
 
@@ -756,6 +768,7 @@ class CockpitWindow(QMainWindow):
     def _toggle(self, key: str, on: bool) -> None:
         if key in self.groups:
             self.groups[key] = on
+            self._refresh_scene()
         elif key == "hotspots":
             self.options = dataclasses.replace(self.options, hotspots=on)
             self._refresh_scene()

@@ -71,7 +71,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from scipy import ndimage, sparse
+from scipy import sparse
 from scipy.special import ndtr
 
 from ..areas import AreaSet
@@ -89,7 +89,6 @@ TARGET_CELLS = 100
 MAX_CELLS = 4_000_000  # a cell size this small for the extent is a mistake, not a request
 AREA_EPS_DEG = 1e-7
 EMERGING_CLASSES = ("none", "new", "intensifying", "persistent", "diminishing", "sporadic")
-_QUEEN = np.ones((3, 3), dtype=np.int64)
 _EPOCH = datetime(1970, 1, 1)
 
 
@@ -119,6 +118,18 @@ def _gi_z(window_sum: np.ndarray, card: np.ndarray, n: int, mean: np.ndarray,
     return out
 
 
+def _queen_sum(a: np.ndarray) -> np.ndarray:
+    """Sum over each cell and its 8 neighbours (zeros beyond the edge) on the last two
+    axes: binary queen weights plus self, without importing scipy.ndimage (0.3 s)."""
+    pad = np.pad(a, [(0, 0)] * (a.ndim - 2) + [(1, 1), (1, 1)])
+    ny, nx = a.shape[-2:]
+    out = np.zeros_like(pad[..., 1:-1, 1:-1])
+    for dy in range(3):
+        for dx in range(3):
+            out += pad[..., dy:dy + ny, dx:dx + nx]
+    return out
+
+
 def gi_star_grid(counts: np.ndarray, study: np.ndarray) -> np.ndarray:
     """Gi* z of every cell of ``counts`` (…, ny, nx) over the ``study`` mask; NaN outside.
 
@@ -126,9 +137,8 @@ def gi_star_grid(counts: np.ndarray, study: np.ndarray) -> np.ndarray:
     """
     study = np.asarray(study, dtype=bool)
     y = np.where(study, counts, 0)
-    lead = (1,) * (y.ndim - 2)
-    window = ndimage.convolve(y, _QUEEN.reshape((*lead, 3, 3)), mode="constant", cval=0)
-    card = ndimage.convolve(study.astype(np.int64), _QUEEN, mode="constant", cval=0)
+    window = _queen_sum(y)
+    card = _queen_sum(study.astype(np.int64))
     n = int(study.sum())
     if n == 0:
         return np.full(y.shape, np.nan)
