@@ -234,6 +234,62 @@ def cmd_nearest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _size(text: str) -> tuple[int, int] | None:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        return None
+    return (w, h) if 16 <= w <= 7680 and 16 <= h <= 4320 else None
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Headless exports; each one is written to the audit log."""
+    from data.extract import ExtractError
+
+    if args.pdf:
+        return _unavailable("PDF export", 5)
+    try:
+        ex = _open(args.extract)
+    except ExtractError as exc:
+        return _fail(str(exc))
+    try:
+        try:
+            state = _state(args, ex)
+        except ValueError as exc:
+            return _fail(str(exc))
+        if args.png:
+            size = _size(args.size)
+            if size is None:
+                return _fail(f"--size must be WxH up to 7680x4320, not {args.size!r}")
+            ex.close()
+            from .export_png import export_png
+
+            try:
+                summary = export_png(args.extract, args.png, size, state)
+            except (RuntimeError, OSError) as exc:
+                return _fail(str(exc))
+            action, out = "export_png", args.png
+        elif args.html:
+            from exporters.html_map import export_html
+
+            summary = export_html(ex, state, args.html)
+            action, out = "export_html", args.html
+        else:
+            from exporters.tables import export_xlsx
+
+            summary = export_xlsx(ex, state, args.xlsx)
+            action, out = "export_xlsx", args.xlsx
+    finally:
+        ex.close()
+    from exporters.audit import audit
+
+    audit(action, {"extract": str(args.extract), "output": str(out),
+                   "summary": {k: v for k, v in summary.items()
+                               if isinstance(v, (int, float, str))}}, state)
+    print(f"wrote {out}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _unavailable(what: str, issue: int) -> int:
     return _fail(f"{what} is not available in this version yet (tracked as issue {issue})",
                  EXIT_UNAVAILABLE)
@@ -286,5 +342,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "nearest":
         return cmd_nearest(args)
     if args.command == "export":
-        return _unavailable("export", 5)
+        return cmd_export(args)
     return _unavailable("wall mode", 6)

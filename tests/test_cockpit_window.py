@@ -297,3 +297,22 @@ def test_screenshot(qtbot, demo: Path, tmp_path: Path, size: tuple[int, int]) ->
     out = Path(SHOTS) if SHOTS else tmp_path
     out.mkdir(parents=True, exist_ok=True)
     assert win.grab().save(str(out / f"cockpit-{size[0]}x{size[1]}.png"))
+
+
+def test_png_export_headless_at_wall_size(demo: Path, tmp_path: Path) -> None:
+    """`export --png` in a child process with no display: the image has the asked size
+    and shows the filtered town's KPI figures (read back from the figures, not pixels)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "wall.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", COCKPIT_DATA_DIR=str(tmp_path / "d"))
+    env.pop("DISPLAY", None)
+    r = subprocess.run([sys.executable, "main.py", "export", str(demo), "--png", str(out),
+                        "--size", "7680x2160", "--area", "T01"], env=env, capture_output=True,
+                       text=True, timeout=300, cwd=Path(__file__).resolve().parents[1])
+    assert r.returncode == 0, r.stderr
+    img = QImage(str(out))
+    assert (img.width(), img.height()) == (7680, 2160)
+    log = (tmp_path / "d" / "audit.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(log) == 1 and "export_png" in log[0] and "T01" in log[0]
