@@ -100,7 +100,7 @@ def in_process(path: Path) -> None:
     canvas = win.canvas
     vb = canvas.getViewBox()
     frames = []
-    (x0, x1), (y0, y1) = vb.viewRange()
+    (x0, x1), _ = vb.viewRange()
     for i in range(120):
         dx = (x1 - x0) * 0.01 * (1 if i < 60 else -1)
         t = time.perf_counter()

@@ -281,11 +281,12 @@ def cmd_export(args: argparse.Namespace) -> int:
             action, out = "export_xlsx", args.xlsx
     finally:
         ex.close()
-    from exporters.audit import audit
+    if action != "export_xlsx":  # the tables exporter writes its own audit line
+        from exporters.audit import audit
 
-    audit(action, {"extract": str(args.extract), "output": str(out),
-                   "summary": {k: v for k, v in summary.items()
-                               if isinstance(v, (int, float, str))}}, state)
+        audit(action, {"extract": str(args.extract), "output": str(out),
+                       "summary": {k: v for k, v in summary.items()
+                                   if isinstance(v, (int, float, str))}}, state)
     print(f"wrote {out}", file=sys.stderr)
     return EXIT_OK
 

@@ -80,7 +80,7 @@ def number(text: str) -> float:
 def month_to_date(raw: dict, area: str | None) -> int:
     """Incidents from the first of the as-of month up to the extract time (pandas)."""
     inc = raw["incidents"]
-    at = raw["extracted_at"] if "extracted_at" in raw else None
+    at = raw.get("extracted_at")
     as_of = raw["as_of"]
     stop = at if at is not None and at.date() == as_of else datetime.combine(
         as_of + timedelta(days=1), datetime.min.time())
