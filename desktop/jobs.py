@@ -12,31 +12,27 @@ from __future__ import annotations
 import contextlib
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 
 
 class _Relay(QObject):
-    # Emitted from a pool thread; Qt queues it to the GUI thread that owns the relay.
+    # Emitted from a worker thread; Qt queues it to the GUI thread that owns the relay.
     done = Signal(str, object, object, object)  # name, token, result, error text
 
 
-class _Job(QRunnable):
-    def __init__(self, name: str, token: object, fn: Callable[[], Any], relay: _Relay) -> None:
-        super().__init__()
-        self.setAutoDelete(True)
-        self.name, self.token, self.fn, self.relay = name, token, fn, relay
-
-    def run(self) -> None:
-        try:
-            result, error = self.fn(), None
-        except Exception as exc:  # a failing panel must not take the window down
-            result = None
-            error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
-        with contextlib.suppress(RuntimeError):  # the window closed while the job ran
-            self.relay.done.emit(self.name, self.token, result, error)
+def _run(name: str, token: object, fn: Callable[[], Any], relay: _Relay) -> None:
+    try:
+        result, error = fn(), None
+    except Exception as exc:  # a failing panel must not take the window down
+        result = None
+        error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
+    with contextlib.suppress(RuntimeError):  # the window closed while the job ran
+        relay.done.emit(name, token, result, error)
 
 
 @dataclass
@@ -55,8 +51,11 @@ class JobRunner(QObject):
 
     def __init__(self, parent: QObject | None = None, threads: int = 2) -> None:
         super().__init__(parent)
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(threads)
+        # Plain Python threads, not QRunnables: a QRunnable's wrapper collected by the
+        # GUI thread's garbage collector while the pool still ran it aborted the process.
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cockpit-job")
+        self._futures: set[Future] = set()
+        self._closed = False
         self._relay = _Relay(self)
         self._relay.done.connect(self._on_done)
         self._latest: dict[str, object] = {}
@@ -65,6 +64,8 @@ class JobRunner(QObject):
         self.stats = JobStats()
 
     def submit(self, name: str, token: object, fn: Callable[[], Any]) -> None:
+        if self._closed:
+            return
         self.stats.submitted += 1
         self._latest[name] = token
         if name in self._running:
@@ -76,7 +77,9 @@ class JobRunner(QObject):
 
     def _start(self, name: str, token: object, fn: Callable[[], Any]) -> None:
         self._running.add(name)
-        self.pool.start(_Job(name, token, fn, self._relay))
+        fut = self.pool.submit(_run, name, token, fn, self._relay)
+        self._futures.add(fut)
+        fut.add_done_callback(self._futures.discard)
 
     def busy(self) -> bool:
         return bool(self._running or self._waiting)
@@ -100,4 +103,11 @@ class JobRunner(QObject):
         self.finished.emit(name, token, result)
 
     def wait(self, msecs: int = 30_000) -> bool:
-        return self.pool.waitForDone(msecs)
+        """Until the running jobs end (their results are still delivered by the event loop)."""
+        _, pending = futures_wait(list(self._futures), timeout=msecs / 1000)
+        return not pending
+
+    def shutdown(self) -> None:
+        self._closed = True
+        self._waiting.clear()
+        self.pool.shutdown(wait=True, cancel_futures=True)

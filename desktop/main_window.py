@@ -10,13 +10,14 @@ answers for an older state are dropped); the GUI thread only draws specs.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -84,9 +85,8 @@ class _Opener(QObject):
     failed = Signal(str, str)  # reason, path
 
 
-class _OpenJob(QRunnable):
+class _OpenJob:
     def __init__(self, path: str, opener: _Opener) -> None:
-        super().__init__()
         self.path, self.opener = path, opener
 
     def run(self) -> None:
@@ -134,7 +134,7 @@ class CockpitWindow(QMainWindow):
         self._opener.progress.connect(self._on_open_progress)
         self._opener.opened.connect(self._on_opened)
         self._opener.failed.connect(self._on_open_failed)
-        self._open_pool = QThreadPool(self)
+        self._open_thread: threading.Thread | None = None
         self._build()
         self.store.changed.connect(self._on_state)
         self._clock = QTimer(self, interval=30_000)
@@ -441,7 +441,10 @@ class CockpitWindow(QMainWindow):
         self.progress.setValue(0)
         self.progress.show()
         self._open_started = time.perf_counter()
-        self._open_pool.start(_OpenJob(path, self._opener))
+        # a Python thread (see desktop/jobs.py for why not a QRunnable)
+        self._open_thread = threading.Thread(target=_OpenJob(path, self._opener).run,
+                                             name="cockpit-open", daemon=True)
+        self._open_thread.start()
 
     def _on_open_progress(self, stage: str, fraction: float) -> None:
         self.progress.setValue(int(fraction * 1000))
@@ -788,8 +791,9 @@ class CockpitWindow(QMainWindow):
     # ================================================================ lifecycle
     def closeEvent(self, event: QCloseEvent) -> None:
         self._clock.stop()
-        self.jobs.wait(5_000)
-        self._open_pool.waitForDone(5_000)
+        self.jobs.shutdown()
+        if self._open_thread is not None:
+            self._open_thread.join(5.0)
         super().closeEvent(event)
 
 

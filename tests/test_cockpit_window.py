@@ -8,9 +8,11 @@ Set COCKPIT_SHOTS=/some/dir to keep the screenshots.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
 from data.coords import lonlat_to_mercator
 from desktop.jobs import JobRunner
@@ -48,6 +51,29 @@ def _zh() -> None:
     set_language("zh")
 
 
+_WINDOWS: list[CockpitWindow] = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_windows() -> Iterator[None]:
+    """Close each window and collect its garbage when no worker thread runs.
+
+    A window's Python cycles (slots holding ``self``) left to a later, automatic
+    collection get freed in the middle of another test while that test's workers
+    query DuckDB; with DuckDB 2 and PySide6 that aborted the process about once in
+    three runs. The application has one window for its lifetime; tests make many.
+    """
+    yield
+    while _WINDOWS:
+        win = _WINDOWS.pop()
+        win.close()  # stops and joins its worker threads
+        if win.extract is not None:
+            win.extract.close()
+        win.deleteLater()
+    QApplication.processEvents()
+    gc.collect()
+
+
 def wait_frame(qtbot, win: CockpitWindow, timeout: int = 30_000) -> None:
     """Until every job of the current state has been drawn."""
     qtbot.waitUntil(lambda: not win.jobs.busy() and win.panels is not None
@@ -59,6 +85,7 @@ def wait_frame(qtbot, win: CockpitWindow, timeout: int = 30_000) -> None:
 def open_window(qtbot, path: Path, w: int = 1920, h: int = 1080, lang: str = "zh"
                 ) -> CockpitWindow:
     win = CockpitWindow(DARK, lang, interactive=False)
+    _WINDOWS.append(win)
     qtbot.addWidget(win)
     win.resize(w, h)
     win.show()
