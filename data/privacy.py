@@ -37,3 +37,16 @@ def mask_name(name: str | None) -> str | None:
 
 def mask_resource_name(kind: str | None, name: str | None) -> str | None:
     return mask_name(name) if kind in PERSON_KINDS else name
+
+
+# Mainland mobiles (11 digits from 1[3-9]) and landlines with an area code, optionally
+# with +86 and separators; a letter or digit before means an identifier, not a phone.
+_PHONE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[-\s]?)?"
+                    r"(?:1[3-9]\d(?:[-\s]?\d){8}|0\d{2,3}[-\s]?\d{7,8})(?!\d)")
+
+
+def mask_text(text: str | None) -> str | None:
+    """Free text with every phone number in it masked (138****5678)."""
+    if not text:
+        return text
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)) or "", text)

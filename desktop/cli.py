@@ -136,19 +136,30 @@ def _state(args: argparse.Namespace, extract: Any) -> Any:
     return FilterState(as_of=args.as_of).with_window(args.start, args.end).with_areas(args.area)
 
 
-def cmd_report(args: argparse.Namespace) -> int:
+def _open_filtered(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The extract and the state of ``--from/--to/--area/--as-of``; ValueError for the user
+    (the extract is closed again when the filter is wrong)."""
     from data.extract import ExtractError
-    from data.report import build_report
 
     try:
         ex = _open(args.extract)
     except ExtractError as exc:
+        raise ValueError(str(exc)) from exc
+    try:
+        return ex, _state(args, ex)
+    except ValueError:
+        ex.close()
+        raise
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from data.report import build_report
+
+    try:
+        ex, state = _open_filtered(args)
+    except ValueError as exc:
         return _fail(str(exc))
     try:
-        try:
-            state = _state(args, ex)
-        except ValueError as exc:
-            return _fail(str(exc))
         doc = build_report(ex, state)
     finally:
         ex.close()
@@ -244,19 +255,13 @@ def _size(text: str) -> tuple[int, int] | None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Headless exports; each one is written to the audit log."""
-    from data.extract import ExtractError
-
     if args.pdf:
         return _unavailable("PDF export", 5)
     try:
-        ex = _open(args.extract)
-    except ExtractError as exc:
+        ex, state = _open_filtered(args)
+    except ValueError as exc:
         return _fail(str(exc))
     try:
-        try:
-            state = _state(args, ex)
-        except ValueError as exc:
-            return _fail(str(exc))
         if args.png:
             size = _size(args.size)
             if size is None:

@@ -337,7 +337,8 @@ class CockpitWindow(QMainWindow):
                   self.med_trend, self.timeline, self.details):
             w.set_theme(t)
             w.set_scale(s)
-        self.legend._theme, self.legend._scale = t, s
+        self.legend.set_theme(t)
+        self.legend.set_scale(s)
         self._update_header()
         self._place_overlays()
 
@@ -482,7 +483,7 @@ class CockpitWindow(QMainWindow):
             self.canvas.set_home(home)
             self.store.set(FilterState())
         else:
-            self.canvas._home = home
+            self.canvas.set_home(home, move=False)
         if old is not None and old is not extract:
             QTimer.singleShot(2_000, old.close)  # after jobs that still hold its cursors
         self._update_header()
@@ -623,12 +624,9 @@ class CockpitWindow(QMainWindow):
         self.scene = scene
         names = {spec.name for spec in scene.layers}
         # layers that the new scene no longer has (e.g. the choropleth switched off)
-        stale = [n for n in list(self.canvas._specs) if n not in names
-                 and n not in ("repeats", "dispatch")]
-        for n in stale:
-            for item in self.canvas._items.pop(n, []):
-                self.canvas.removeItem(item)
-            self.canvas._specs.pop(n, None)
+        for n in self.canvas.layers():
+            if n not in names and n not in ("repeats", "dispatch"):
+                self.canvas.remove_layer(n)
         self.canvas.set_layers(scene.layers)
         self._apply_visibility()
         self._update_legend()
@@ -646,7 +644,7 @@ class CockpitWindow(QMainWindow):
 
     def _update_legend(self) -> None:
         sections = []
-        for name, spec in self.canvas._specs.items():
+        for name, spec in self.canvas.layers().items():
             if spec.legend and self.canvas.layer_visible(name) and spec.visible:
                 sections.append((spec.title, spec.legend))
         self.legend.set_sections(sections)
@@ -764,9 +762,7 @@ class CockpitWindow(QMainWindow):
 
     def _clear_dispatch(self) -> None:
         self.details.show_dispatch(None)
-        for item in self.canvas._items.pop("dispatch", []):
-            self.canvas.removeItem(item)
-        self.canvas._specs.pop("dispatch", None)
+        self.canvas.remove_layer("dispatch")
 
     def _toggle(self, key: str, on: bool) -> None:
         if key in self.groups:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import csv
 import math
 import os
-import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ from data.analysis.rectification import rectification
 from data.analysis.repeats import RepeatPlaces, repeat_places
 from data.extract import Extract
 from data.filters import FilterState
-from data.privacy import mask_name, mask_phone
+from data.privacy import mask_name, mask_phone, mask_text
 from data.queries import Query
 from data.schema import INCIDENT_CATEGORIES
 from layers.i18n import code_label
@@ -161,19 +160,6 @@ class Table:
 
 
 # --------------------------------------------------------------------------- masking
-
-# Mainland mobiles (11 digits from 1[3-9]) and landlines with an area code, optionally
-# with +86 and separators; a letter or digit before means an identifier, not a phone.
-_PHONE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[-\s]?)?"
-                    r"(?:1[3-9]\d(?:[-\s]?\d){8}|0\d{2,3}[-\s]?\d{7,8})(?!\d)")
-
-
-def mask_text(text: str | None) -> str | None:
-    """Free text with every phone number in it masked (138****5678)."""
-    if not text:
-        return text
-    return _PHONE.sub(lambda m: mask_phone(m.group(0)) or "", text)
-
 
 def _masker(kind: str, masked: bool) -> Callable[[Any], Any] | None:
     if not masked:

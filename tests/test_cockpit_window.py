@@ -241,14 +241,14 @@ def test_dispatch_lists_the_nearest_available_and_draws_lines(qtbot, demo: Path,
     d = haversine(lon, lat, ok["lon"].to_numpy(float), ok["lat"].to_numpy(float))
     want = ok.assign(d=d).sort_values(["d", "resource_id"])["resource_id"].head(5).tolist()
     assert list(got) == want
-    assert "dispatch" in win.canvas._specs
-    lines = win.canvas._specs["dispatch"].drawables[0]
+    assert "dispatch" in win.canvas.layers()
+    lines = win.canvas.layers()["dispatch"].drawables[0]
     assert len(lines.x1) == 5
     # masked: no full phone number of any resource is in the copied text
     text = win.details.dispatch_text()
     assert all(str(ph) not in text for ph in res["phone"].dropna() if len(str(ph)) >= 8)
     win.details._on_close()
-    assert "dispatch" not in win.canvas._specs
+    assert "dispatch" not in win.canvas.layers()
 
 
 # -- bad input, jobs ----------------------------------------------------------------------

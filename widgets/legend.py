@@ -25,6 +25,15 @@ class Legend(QWidget):
         self.resize(self.sizeHint())
         self.update()
 
+    def set_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self.update()
+
+    def set_scale(self, factor: float) -> None:
+        self._scale = factor
+        self.resize(self.sizeHint())
+        self.update()
+
     def sections(self) -> list[tuple[str, tuple[LegendEntry, ...]]]:
         return list(self._sections)
 

@@ -235,6 +235,15 @@ class MapCanvas(pg.PlotWidget):
             self._items[spec.name] = items
             self._specs[spec.name] = spec
 
+    def remove_layer(self, name: str) -> None:
+        for item in self._items.pop(name, []):
+            self.removeItem(item)
+        self._specs.pop(name, None)
+
+    def layers(self) -> dict[str, LayerSpec]:
+        """The drawn layers by name, in drawing order."""
+        return dict(self._specs)
+
     def set_layer_visible(self, name: str, visible: bool) -> None:
         (self._hidden.discard if visible else self._hidden.add)(name)
         for item in self._items.get(name, []):
@@ -252,9 +261,10 @@ class MapCanvas(pg.PlotWidget):
         self.getViewBox().setRange(xRange=(view.x0, view.x1), yRange=(view.y0, view.y1),
                                    padding=0.0)
 
-    def set_home(self, view: Viewport) -> None:
+    def set_home(self, view: Viewport, move: bool = True) -> None:
         self._home = view
-        self.set_view(view)
+        if move:
+            self.set_view(view)
 
     def reset_view(self) -> None:
         if self._home is not None:
