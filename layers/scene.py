@@ -201,6 +201,9 @@ def situation_layers(q: Query, state: FilterState, view: Viewport,
             rows, cols = np.divmod(sig, nx)
             klass = hs.cls.ravel()[sig]
             colors = np.array([styles.HOT_COLORS[int(k)] for k in klass], np.uint8)
+            # Zoomed in, one cell fills the view: fade the cells so the symbols stay legible.
+            cells_across = (view.x1 - view.x0) / hs.cell
+            colors[:, 3] = (colors[:, 3] * min(1.0, max(0.25, cells_across / 12))).astype(np.uint8)
             tips = tuple(f"Gi* z={hs.z.ravel()[i]:.2f} · {int(hs.counts.ravel()[i])}"
                          for i in sig)
             cells = Cells("hotspots", hs.x0 + cols * hs.cell, hs.y0 + rows * hs.cell, hs.cell,
