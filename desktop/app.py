@@ -22,6 +22,12 @@ def application() -> QApplication:
 def run_window(path: str, lang: str = "zh", theme: str = "dark",
                quit_after_frame: bool = False) -> int:
     """Open the window on ``path`` (opening runs in the background, with progress)."""
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+        # Qt would abort with a platform-plugin error; say what to do instead
+        print("no display to open the window on: run it on a desktop, set DISPLAY, or use "
+              "QT_QPA_PLATFORM=offscreen (and the headless 'export --png')", file=sys.stderr)
+        return 2
     from .main_window import CockpitWindow
 
     app = application()

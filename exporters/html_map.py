@@ -48,7 +48,7 @@ SHOWN_RESOURCE_KINDS = frozenset({"police_station", "patrol_unit"})
 """Resource kinds shown when the page opens (the rest are one click away): thousands of
 community members on top of the hazards would hide the map."""
 HEAT_MAX_QUANTILE = 0.995
-HEAT_MAX_FACTOR = 0.35
+HEAT_MAX_FACTOR = 0.6
 """The heat saturates at this quantile of the smoothed cell sums of the opening view,
 times this factor (stacked discs do not add up their ink; set by eye on the demo at
 20k and at 1M incidents, which then look alike)."""
@@ -376,7 +376,8 @@ def _page(extract: Extract, md: MapData, lang: str, masked: bool, tiles: str | N
     if md.mode is not None:
         groups["situation"] = group(f"{tr('map_situation', lang)} · {text(md.mode, lang)}")
     if d["hazards"]:
-        groups["hazards"] = group(tr("map_hazards", lang))
+        # off at first, as in the window: 9,000 symbols over the heat hide both
+        groups["hazards"] = group(tr("map_hazards", lang), show=False)
     if md.resource_kinds:
         groups["resources"] = {
             kind: group(f"{tr('map_resources', lang)} · {code_label('resource_kind', kind, lang)}",

@@ -296,6 +296,7 @@ def test_extract_text_is_shown_as_text_never_run(hostile: Path, tmp_path: Path,
                 });
                 return hit;
             };
+            cockpit.map.addLayer(cockpit.groups.hazards);  // off when the page opens
             var h = find(cockpit.groups.hazards, HAZARD_NAME);
             h.openPopup();
             out.popup = document.querySelector('.leaflet-popup-content').textContent;
