@@ -343,3 +343,15 @@ def test_png_export_headless_at_wall_size(demo: Path, tmp_path: Path) -> None:
     assert (img.width(), img.height()) == (7680, 2160)
     log = (tmp_path / "d" / "audit.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(log) == 1 and "export_png" in log[0] and "T01" in log[0]
+
+
+def test_no_display_is_a_message_not_a_crash(demo: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    r = subprocess.run([sys.executable, "main.py", str(demo)], env=env, capture_output=True,
+                       text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
+    assert r.returncode == 2
+    assert "no display" in r.stderr and "Traceback" not in r.stderr
