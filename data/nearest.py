@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from .coords import haversine_m
 from .extract import Extract
 from .privacy import mask_phone, mask_resource_name
+
+if TYPE_CHECKING:  # scipy is imported on first use: the window starts without it
+    from scipy.spatial import cKDTree
 
 
 def unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -45,6 +47,8 @@ class ResourceIndex:
             params.append(sorted(kinds))
         res = con.execute(sql + " ORDER BY r.resource_id", params).fetchnumpy()
         cols = {k: np.asarray(v) for k, v in res.items()}
+        from scipy.spatial import cKDTree
+
         tree = cKDTree(unit_vectors(cols["lon"], cols["lat"])) if len(cols["lon"]) else None
         return cls(cols, tree)
 

@@ -10,9 +10,11 @@ from PySide6.QtWidgets import QApplication
 
 from layers.i18n import tr
 from widgets.theme import DARK, LIGHT, apply_theme, cjk_font_available
+from widgets.web_map import webengine_environment  # importing it registers cockpit-tiles:
 
 
 def application() -> QApplication:
+    webengine_environment()  # Chromium's flags must be set before Qt starts
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("cockpit")
     app.setOrganizationName("cockpit")

@@ -93,7 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--screen", type=int)
     g.add_argument("--span", action="store_true")
-    p.add_argument("--rotate", type=float)
+    p.add_argument("--rotate", type=float, metavar="SECONDS",
+                   help="cycle through the configured views (0: no rotation)")
+    p.add_argument("--config", metavar="FILE",
+                   help="wall settings and views (default: $COCKPIT_DATA_DIR/wall.toml, "
+                   "else the built-in desktop/wall.toml)")
     return parser
 
 
@@ -349,4 +353,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_nearest(args)
     if args.command == "export":
         return cmd_export(args)
-    return _unavailable("wall mode", 6)
+    return cmd_wall(args)
+
+
+def cmd_wall(args: argparse.Namespace) -> int:
+    """Full screen, unattended: reloads a replaced extract, never shows a dialog."""
+    from dataclasses import replace
+
+    from .wall_config import load_config
+
+    config = load_config(args.config)
+    if args.rotate is not None:
+        if not 0 <= args.rotate <= 86_400:
+            return _fail(f"--rotate must be 0 to 86400 seconds, not {args.rotate}")
+        config = replace(config, rotate_seconds=args.rotate)
+    path = args.extract or str(ensure_demo())
+    from .wall import run_wall
+
+    return run_wall(path, config, screen=args.screen, span=args.span)

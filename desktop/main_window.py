@@ -38,7 +38,7 @@ from data.extract import Extract, ExtractError, open_extract
 from data.filters import FilterState
 from data.queries import Query, Viewport
 from layers import i18n
-from layers.dashboard import Panels, build_panels, filter_chips, remove_chip
+from layers.dashboard import PanelError, Panels, build_panels, filter_chips, remove_chip
 from layers.details import (
     dispatch,
     dispatch_for_incident,
@@ -67,7 +67,9 @@ from widgets.tables import DataTable
 from widgets.theme import DARK, LIGHT, Theme, apply_theme, css, make_font, qcolor
 
 from .filter_store import FilterStore
+from .gc_guard import IdleCollector
 from .jobs import JobRunner
+from .web_map_controller import WebMapController
 
 REFERENCE = (1920, 1080)
 GROUP_LAYERS = {"situation": ("incidents", "hotspots", "repeats", "choropleth"),
@@ -106,6 +108,7 @@ class CockpitWindow(QMainWindow):
     extract_opened = Signal(str)
     open_failed = Signal(str, str)
     frame_ready = Signal()  # scene and panels of the current state are drawn
+    scale_boost = 1.0  # the wall reads from across the room: it draws a little larger
 
     def __init__(self, theme: Theme = DARK, lang: str = "zh", interactive: bool = True,
                  parent: QWidget | None = None) -> None:
@@ -129,6 +132,7 @@ class CockpitWindow(QMainWindow):
         self._panels_after_scene = False
         self.scene: Scene | None = None
         self.timings: dict[str, float] = {}
+        self.failures: list[tuple[str, str]] = []  # (job, first line), the last 50
         self._drawn: dict[str, object] = {}
         self._opener = _Opener(self)
         self._opener.progress.connect(self._on_open_progress)
@@ -137,6 +141,8 @@ class CockpitWindow(QMainWindow):
         self._open_thread: threading.Thread | None = None
         self._build()
         self.store.changed.connect(self._on_state)
+        self._gc = IdleCollector(self._idle, self)  # see desktop/gc_guard.py
+        self._gc.start()
         self._clock = QTimer(self, interval=30_000)
         self._clock.timeout.connect(self._update_header)
         self._clock.start()
@@ -159,7 +165,9 @@ class CockpitWindow(QMainWindow):
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
         self.progress.hide()
-        head = QHBoxLayout()
+        self.header_bar = QWidget()  # the wall replaces it with its read-only banner
+        head = QHBoxLayout(self.header_bar)
+        head.setContentsMargins(0, 0, 0, 0)
         head.addWidget(self.title_label)
         head.addStretch(1)
         for w in (self.progress, self.window_label, self.asof_label, self.fresh_label):
@@ -172,7 +180,7 @@ class CockpitWindow(QMainWindow):
             lambda: self.set_theme(LIGHT if self.theme.name == "dark" else DARK))
         head.addWidget(self.lang_button)
         head.addWidget(self.theme_button)
-        outer.addLayout(head)
+        outer.addWidget(self.header_bar)
         self.kpis = KpiStrip((), t, s)
         outer.addWidget(self.kpis)
         self.filter_bar = FilterBar(t, s)
@@ -206,14 +214,19 @@ class CockpitWindow(QMainWindow):
         self.canvas.installEventFilter(self)  # overlays follow the canvas size
         self.legend = Legend(t, s, self.canvas)
         self.details = DetailsPanel(t, s, self.canvas)
+        self.map_error = QLabel(self.canvas)  # the map failed: said on the map, old layers stay
+        self.map_error.setWordWrap(True)
+        self.map_error.hide()
         self.details.closed.connect(self._clear_dispatch)
         self.details.row_activated.connect(self._on_row)
         self.map_buttons: dict[str, QPushButton] = {}
-        bar = QHBoxLayout()
+        self.map_toolbar = QWidget()
+        bar = QHBoxLayout(self.map_toolbar)
+        bar.setContentsMargins(0, 0, 0, 0)
         for key, label in (("situation", "group_situation"), ("resources", "group_resources"),
                            ("hazards", "group_hazards"), ("hotspots", "toggle_hotspots"),
                            ("repeats", "toggle_repeats"), ("choropleth", "toggle_choropleth"),
-                           ("dispatch", "dispatch_title")):
+                           ("choropleth_rate", "choropleth_rate"), ("dispatch", "dispatch_title")):
             b = QPushButton(tr(label))
             b.setCheckable(True)
             b.setProperty("i18n", label)
@@ -231,7 +244,7 @@ class CockpitWindow(QMainWindow):
         centre = QWidget()
         cl = QVBoxLayout(centre)
         cl.setContentsMargins(0, 0, 0, 0)
-        cl.addLayout(bar)
+        cl.addWidget(self.map_toolbar)
         cl.addWidget(self.canvas, 1)
         self._centre = centre
 
@@ -248,7 +261,10 @@ class CockpitWindow(QMainWindow):
 
         self.main_split = QSplitter(Qt.Orientation.Horizontal)
         self.main_split.addWidget(left)
-        self.main_split.addWidget(centre)
+        self.web_map = WebMapController(self, centre)  # tabs: the native map, the web map
+        self.main_split.addWidget(self.web_map.tabs)
+        self.web_map.tabs.currentChanged.connect(
+            lambda i: self._refresh_scene() if i == 0 else None)
         self.main_split.addWidget(right)
         self.main_split.setSizes([420, 1020, 480])
         self.main_split.setStretchFactor(1, 1)
@@ -264,6 +280,7 @@ class CockpitWindow(QMainWindow):
         self._menus()
         for key, on in (("situation", True), ("hotspots", True)):
             self.map_buttons[key].setChecked(on)
+        self.map_buttons["choropleth_rate"].setEnabled(False)
         self._restyle()
 
     def _menus(self) -> None:
@@ -339,6 +356,10 @@ class CockpitWindow(QMainWindow):
             w.set_scale(s)
         self.legend.set_theme(t)
         self.legend.set_scale(s)
+        self.web_map.set_theme(t, s)
+        self.map_error.setFont(make_font(t, 12, s, bold=True))
+        self.map_error.setStyleSheet(f"color: {css(t.bad)}; background: {css(t.panel)};"
+                                     f" padding: {round(6 * s)}px;")
         self._update_header()
         self._place_overlays()
 
@@ -376,6 +397,7 @@ class CockpitWindow(QMainWindow):
         self.left_tabs.setTabText(0, tr("table_hotspots"))
         self.left_tabs.setTabText(1, tr("areas_tree"))
         self.area_tree.set_title(tr("areas_tree"))
+        self.web_map.set_language(lang)
         self.filter_bar.retranslate()
         self.details.retranslate()
         self.m_file.setTitle(tr("menu_file"))
@@ -390,7 +412,7 @@ class CockpitWindow(QMainWindow):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        factor = scale_for(self.width(), self.height())
+        factor = round(scale_for(self.width(), self.height()) * self.scale_boost, 2)
         if abs(factor - self.scale) > 0.04:
             self.scale = factor
             self._restyle()
@@ -409,6 +431,9 @@ class CockpitWindow(QMainWindow):
         w = min(round(420 * self.scale), max(200, self.canvas.width() // 2))
         h = min(round(460 * self.scale), self.canvas.height() - 2 * m)
         self.details.setGeometry(self.canvas.width() - w - m, m, w, h)
+        self.map_error.setFixedWidth(max(100, self.canvas.width() // 2))
+        self.map_error.adjustSize()
+        self.map_error.move(m, m)
 
     def _update_header(self) -> None:
         ex = self.extract
@@ -537,8 +562,8 @@ class CockpitWindow(QMainWindow):
         self.jobs.submit("panels", token, work)
 
     def _refresh_scene(self) -> bool:
-        if self.extract is None or self.canvas.width() < 2:
-            return False
+        if self.extract is None or self.canvas.width() < 2 or not self.canvas.isVisible():
+            return False  # a hidden map (the web tab in front) is built when shown again
         state, ex, view = self.store.state, self.extract, self.canvas.map_view()
         # hidden maps are not built: hazards alone cost 80 ms at 1M
         options = dataclasses.replace(self.options, repeats=False, lang=self.lang,
@@ -593,24 +618,44 @@ class CockpitWindow(QMainWindow):
             self.frame_ready.emit()
 
     def _on_job_failed(self, name: str, token: object, error: str) -> None:
-        # One panel failing shows in that panel's place; the rest keeps working.
-        self.statusBar().showMessage(tr("panel_error", error=error.splitlines()[0]), 15_000)
+        # A failure shows in the place of what failed; the rest keeps working.
+        first = error.splitlines()[0]
+        self.failures.append((name, first))
+        del self.failures[:-50]
+        if name == "panels":
+            for w in self._panel_widgets():
+                w.show_error(first)
+        elif name == "scene":
+            self.map_error.setText(tr("panel_failed", error=first))
+            self.map_error.adjustSize()
+            self.map_error.show()
+            self._place_overlays()
+        self.statusBar().showMessage(tr("panel_error", error=first), 15_000)
         if not self.jobs.busy():
             self.frame_ready.emit()
 
+    def _panel_widgets(self) -> tuple:
+        return (self.kpis, self.categories, self.hours, self.hotspots, self.rect_funnel,
+                self.overdue, self.med_funnel, self.med_trend, self.timeline)
+
     def _show_panels(self, p: Panels) -> None:
         self.panels = p
-        self.kpis.set_specs(p.kpis)
-        self.categories.set_spec(p.categories)
-        self.hours.set_spec(p.hours)
-        self.hotspots.set_spec(p.hotspots)
-        self.rect_funnel.set_spec(p.rect_funnel)
-        self.overdue.set_spec(p.overdue)
-        self.med_funnel.set_spec(p.med_funnel)
-        self.med_trend.set_spec(p.med_trend)
-        self.timeline.set_spec(p.timeline)
+        for widget, spec in ((self.kpis, p.kpis), (self.categories, p.categories),
+                             (self.hours, p.hours), (self.hotspots, p.hotspots),
+                             (self.rect_funnel, p.rect_funnel), (self.overdue, p.overdue),
+                             (self.med_funnel, p.med_funnel), (self.med_trend, p.med_trend),
+                             (self.timeline, p.timeline)):
+            try:
+                if isinstance(spec, PanelError):
+                    widget.show_error(spec.message)
+                elif widget is self.kpis:
+                    widget.set_specs(spec)
+                else:
+                    widget.set_spec(spec)
+            except Exception as exc:  # drawing one panel must not stop the others
+                widget.show_error(f"{type(exc).__name__}: {exc}")
         st = p.state
-        if st.start is None and st.end is None:
+        if (st.start is None and st.end is None) or isinstance(p.timeline, PanelError):
             self.timeline.set_region(None)
         elif p.timeline.x:
             lo = _day_number(st.start) if st.start else p.timeline.x[0]
@@ -622,6 +667,7 @@ class CockpitWindow(QMainWindow):
 
     def _show_scene(self, scene: Scene) -> None:
         self.scene = scene
+        self.map_error.hide()
         names = {spec.name for spec in scene.layers}
         # layers that the new scene no longer has (e.g. the choropleth switched off)
         for n in self.canvas.layers():
@@ -775,8 +821,13 @@ class CockpitWindow(QMainWindow):
             self.show_repeats = on
             if on:
                 self._refresh_repeats()
-        elif key == "choropleth":
-            self.options = dataclasses.replace(self.options, choropleth="count" if on else None)
+        elif key in ("choropleth", "choropleth_rate"):
+            # one switch for the map, one for its measure: count, or rate per 10k residents
+            shown = self.map_buttons["choropleth"].isChecked()
+            measure = "rate" if self.map_buttons["choropleth_rate"].isChecked() else "count"
+            self.map_buttons["choropleth_rate"].setEnabled(shown)
+            self.options = dataclasses.replace(self.options,
+                                               choropleth=measure if shown else None)
             self._refresh_scene()
         elif key == "dispatch":
             self.dispatch_mode = on
@@ -785,11 +836,18 @@ class CockpitWindow(QMainWindow):
         self._update_legend()
 
     # ================================================================ lifecycle
+    def _idle(self) -> bool:
+        """No worker thread is inside DuckDB, GEOS or numpy for this window."""
+        opening = self._open_thread is not None and self._open_thread.is_alive()
+        return not opening and not self.jobs.busy()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self._clock.stop()
         self.jobs.shutdown()
+        self.web_map.close()
         if self._open_thread is not None:
             self._open_thread.join(5.0)
+        self._gc.stop()
         super().closeEvent(event)
 
 

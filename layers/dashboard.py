@@ -12,8 +12,10 @@ compare (the usual cross-filter convention); the selection is highlighted instea
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 import numpy as np
 
@@ -34,6 +36,7 @@ ACCENT: styles.RGBA = (64, 156, 255, 255)
 GOOD: styles.RGBA = (67, 160, 71, 255)
 WARN: styles.RGBA = (255, 179, 0, 255)
 ALARM: styles.RGBA = (229, 57, 53, 255)
+T = TypeVar("T")
 HOTSPOT_ROWS = 12
 OVERDUE_ROWS = 50
 
@@ -48,21 +51,36 @@ class Header:
 
 
 @dataclass(frozen=True)
+class PanelError:
+    """A panel whose figures could not be computed: shown in its place, the rest stands."""
+
+    panel: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Panels:
-    """Everything beside the map for one state (``state`` tags the result)."""
+    """Everything beside the map for one state (``state`` tags the result).
+
+    Any field but ``state`` and ``header`` may be a ``PanelError`` instead of its spec.
+    """
 
     state: FilterState
     header: Header
-    kpis: tuple[KpiSpec, ...]
-    categories: BarSpec
-    hours: BarSpec
-    weekdays: BarSpec
-    timeline: LineSpec
-    hotspots: TableSpec
-    rect_funnel: FunnelSpec
-    overdue: TableSpec
-    med_funnel: FunnelSpec
-    med_trend: LineSpec
+    kpis: tuple[KpiSpec, ...] | PanelError
+    categories: BarSpec | PanelError
+    hours: BarSpec | PanelError
+    weekdays: BarSpec | PanelError
+    timeline: LineSpec | PanelError
+    hotspots: TableSpec | PanelError
+    rect_funnel: FunnelSpec | PanelError
+    overdue: TableSpec | PanelError
+    med_funnel: FunnelSpec | PanelError
+    med_trend: LineSpec | PanelError
+
+    def errors(self) -> list[PanelError]:
+        values = (getattr(self, f.name) for f in dataclasses.fields(self))
+        return [v for v in values if isinstance(v, PanelError)]
 
 
 def _n(v: float | int) -> str:
@@ -262,22 +280,39 @@ def mediation_trend(med: object, lang: str | None = None) -> LineSpec:
 
 
 # ----------------------------------------------------------------------------- all
+def _guarded(panel: str, build: Callable[[], T]) -> T | PanelError:
+    """One panel's failure (a bad row, a bug) must not blank the whole dashboard."""
+    try:
+        return build()
+    except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return PanelError(panel, f"{type(exc).__name__}: {first}"[:200])
+
+
 def build_panels(q: Query, state: FilterState, lang: str | None = None) -> Panels:
-    rect = rectification(q, state)
-    med = mediation(q, state)
+    rect = _guarded("rectification", lambda: rectification(q, state))
+    med = _guarded("mediation", lambda: mediation(q, state))
+
+    def needs(source: object, build: Callable[[], T]) -> Callable[[], T]:
+        def run() -> T:
+            if isinstance(source, PanelError):  # the panel says why it is empty
+                raise RuntimeError(source.message)
+            return build()
+        return run
+
     return Panels(
         state=state,
         header=header(q.extract, q, state, lang),
-        kpis=kpis(q, state, lang, rect, med),
-        categories=category_chart(q, state, lang),
-        hours=hour_chart(q, state, lang),
-        weekdays=weekday_chart(q, state, lang),
-        timeline=timeline_chart(q, state, lang),
-        hotspots=hotspot_table(q, state, lang),
-        rect_funnel=rectification_funnel(rect, lang),
-        overdue=overdue_table(q, state, rect, lang),
-        med_funnel=mediation_funnel(med, lang),
-        med_trend=mediation_trend(med, lang),
+        kpis=_guarded("kpis", needs(rect, needs(med, lambda: kpis(q, state, lang, rect, med)))),
+        categories=_guarded("categories", lambda: category_chart(q, state, lang)),
+        hours=_guarded("hours", lambda: hour_chart(q, state, lang)),
+        weekdays=_guarded("weekdays", lambda: weekday_chart(q, state, lang)),
+        timeline=_guarded("timeline", lambda: timeline_chart(q, state, lang)),
+        hotspots=_guarded("hotspots", lambda: hotspot_table(q, state, lang)),
+        rect_funnel=_guarded("rect_funnel", needs(rect, lambda: rectification_funnel(rect, lang))),
+        overdue=_guarded("overdue", needs(rect, lambda: overdue_table(q, state, rect, lang))),
+        med_funnel=_guarded("med_funnel", needs(med, lambda: mediation_funnel(med, lang))),
+        med_trend=_guarded("med_trend", needs(med, lambda: mediation_trend(med, lang))),
     )
 
 

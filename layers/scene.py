@@ -45,6 +45,11 @@ class SceneOptions:
     lang: str | None = None
     dark: bool = True
     """Colour the density raster for a dark background (False: a light one)."""
+    incident_points: bool = True
+    """False: never draw incidents as symbols at their places, only aggregated (the wall)."""
+    min_cell_m: float = 0.0
+    """Smallest density cell in metres: zoomed in, the raster becomes a coarse grid
+    instead of showing single incidents (privacy on the wall)."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,7 @@ def area_layers(extract: Extract, state: FilterState, view: Viewport,
     span = view.x1 - view.x0
     for level, pen, width, size, show in (
             ("town", (150, 190, 230, 230), 1.6, 11.0, True),
-            ("village", (120, 150, 190, 140), 0.6, 8.0, span < VILLAGE_VIEW_M)):
+            ("village", (120, 150, 190, 140), 0.6, 8.0, bool(span < VILLAGE_VIEW_M))):
         idx = [i for i in areas.at_level(level) if geo.rings[i]]
         if not idx:
             continue
@@ -140,21 +145,39 @@ def area_layers(extract: Extract, state: FilterState, view: Viewport,
     return out
 
 
-def choropleth_fills(q: Query, state: FilterState, measure: str) -> tuple[np.ndarray, tuple]:
-    """RGBA per area (finest level) from quantile classes of counts or rates per 10k."""
+def choropleth_fills(q: Query, state: FilterState, measure: str, level: str
+                     ) -> tuple[np.ndarray, tuple]:
+    """RGBA per area from quantile classes of counts or rates per 10k, at ``level``.
+
+    Only the areas of the level on display are filled (towns zoomed out, villages zoomed
+    in): a filled town drawn over its filled villages would hide them. Incidents are
+    summed up to the level; a level area without its own population gets the sum of its
+    descendants' (areas without any population have no rate and no fill).
+    """
     areas = q.extract.areas
     idx, counts = q.incidents_by_area(state)
+    up = areas.ancestor_at(level)
     values = np.zeros(len(areas))
-    values[idx] = counts
+    target = up[np.asarray(idx, np.int64)]
+    keep = target >= 0
+    np.add.at(values, target[keep], np.asarray(counts, float)[keep])
+    members = np.asarray(areas.at_level(level), np.int64)
     if measure == "rate":
-        pop = np.asarray(areas.population, float)
+        own = np.nan_to_num(np.asarray(areas.population, float), nan=0.0)
+        finest = np.asarray(areas.at_level(areas.finest_level or level), np.int64)
+        summed = np.zeros(len(areas))
+        below = up[finest]
+        ok = below >= 0
+        np.add.at(summed, below[ok], own[finest][ok])
+        pop = np.where(own > 0, own, summed)
         with np.errstate(divide="ignore", invalid="ignore"):
             values = np.where(pop > 0, values / pop * 1e4, np.nan)
-    breaks = styles.quantile_breaks(values)
-    cls = styles.classify(values, breaks)
+    level_values = values[members]
+    breaks = styles.quantile_breaks(level_values)
+    cls = styles.classify(level_values, breaks)
     fills = np.zeros((len(areas), 4), np.uint8)
     for c, color in enumerate(styles.CHOROPLETH[:len(breaks)]):
-        fills[cls == c] = color
+        fills[members[cls == c]] = color
     legend = tuple(LegendEntry(f"≤ {b:,.0f}" if measure == "count" else f"≤ {b:,.1f}", color, "s")
                    for b, color in zip(breaks, styles.CHOROPLETH, strict=False))
     return fills, legend
@@ -165,10 +188,11 @@ def situation_layers(q: Query, state: FilterState, view: Viewport,
                      options: SceneOptions) -> list[LayerSpec]:
     lang = options.lang
     out: list[LayerSpec] = []
-    in_view = q.incident_points(state, view, limit=POINT_LIMIT + 1)
+    in_view = (q.incident_points(state, view, limit=POINT_LIMIT + 1)
+               if options.incident_points else None)
     legend_cats = tuple(LegendEntry(code_label("incident_category", c, lang), col)
                         for c, col in styles.INCIDENT_COLORS.items())
-    if len(in_view["mx"]) <= POINT_LIMIT:
+    if in_view is not None and len(in_view["mx"]) <= POINT_LIMIT:
         cats = in_view["category"]
         colors = np.array([styles.INCIDENT_COLORS.get(str(c), styles.INCIDENT_COLORS["other"])
                            for c in cats], np.uint8).reshape(-1, 4)
@@ -182,6 +206,9 @@ def situation_layers(q: Query, state: FilterState, view: Viewport,
     else:
         w = max(1, view.width // RASTER_SCALE)
         h = max(1, view.height // RASTER_SCALE)
+        if options.min_cell_m > 0:
+            w = max(1, min(w, int((view.x1 - view.x0) / options.min_cell_m)))
+            h = max(1, min(h, int((view.y1 - view.y0) / options.min_cell_m)))
         grid = q.density_grid(state, Viewport(view.x0, view.y0, view.x1, view.y1, w, h))
         values = np.log1p(grid.astype(np.float32))
         top = float(values.max()) or 1.0
@@ -293,11 +320,13 @@ def build_scene(q: Query, state: FilterState, view: Viewport,
                 options: SceneOptions = SceneOptions()) -> Scene:
     fills, choro_legend = (None, ())
     if options.choropleth:
-        fills, choro_legend = choropleth_fills(q, state, options.choropleth)
+        level = "village" if (view.x1 - view.x0) < VILLAGE_VIEW_M else "town"
+        fills, choro_legend = choropleth_fills(q, state, options.choropleth, level)
     layers = area_layers(q.extract, state, view, fills, options.lang)
     if choro_legend:
-        layers.append(LayerSpec("choropleth", "situation", tr("layer_choropleth", options.lang),
-                                (), choro_legend))
+        title = (f"{tr('layer_choropleth', options.lang)} · "
+                 f"{tr(f'choropleth_{options.choropleth}', options.lang)}")
+        layers.append(LayerSpec("choropleth", "situation", title, (), choro_legend))
     if options.situation:
         layers += situation_layers(q, state, view, options)
     if options.hazards:

@@ -355,3 +355,33 @@ def test_no_display_is_a_message_not_a_crash(demo: Path) -> None:
                        text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
     assert r.returncode == 2
     assert "no display" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_choropleth_by_rate_per_10k_classes_areas_by_their_rate(qtbot, demo: Path, raw: dict
+                                                                ) -> None:
+    from layers.styles import CHOROPLETH
+
+    win = open_window(qtbot, demo)
+    assert not win.map_buttons["choropleth_rate"].isEnabled()
+    win.map_buttons["choropleth"].setChecked(True)
+    win.map_buttons["choropleth_rate"].setChecked(True)
+    wait_frame(qtbot, win)
+    assert "万人" in win.scene.layer("choropleth").title
+    # zoomed out the towns are filled; rates from the raw file (a town's population is
+    # its own, or its villages' when it has none)
+    areas = raw["areas"].set_index("area_id")
+    towns = areas[areas["level"] == "town"]
+    villages = areas[areas["level"] == "village"]
+    pop = towns["population"].where(towns["population"] > 0, villages.groupby(
+        "parent_id")["population"].sum().reindex(towns.index))
+    counts = raw["incidents"]["town"].value_counts().reindex(towns.index).fillna(0)
+    rate = (counts / pop * 1e4)[pop > 0]
+    polys = win.scene.layer("areas.town").drawables[0]
+    fill = {k: tuple(int(v) for v in polys.fills[i]) for i, k in enumerate(polys.keys)}
+    assert fill[rate.idxmax()] == CHOROPLETH[-1]
+    assert fill[rate[rate > 0].idxmin()] == CHOROPLETH[0]
+    win.map_buttons["choropleth_rate"].setChecked(False)  # back to counts
+    wait_frame(qtbot, win)
+    polys = win.scene.layer("areas.town").drawables[0]
+    assert tuple(int(v) for v in polys.fills[polys.keys.index(counts.idxmax())]) == CHOROPLETH[-1]
+    assert "万人" not in win.scene.layer("choropleth").title

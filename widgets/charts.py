@@ -79,6 +79,7 @@ class _Panel(QWidget):
         self._legend.hide()
         self._legend_items: list[tuple[str, RGBA]] = []
         self._body = body
+        self._error: str | None = None
         self._empty = no_data_label(theme, scale)
         self._stack = QStackedWidget()
         self._stack.addWidget(body)
@@ -120,7 +121,7 @@ class _Panel(QWidget):
         pal.setColor(QPalette.ColorRole.Window, qcolor(t.panel))
         self.setPalette(pal)
         self._title.restyle(t, f)
-        no_data_label(t, f, self._empty)
+        no_data_label(t, f, self._empty, self._error)
         self._legend.setFont(make_font(t, 9, f))
         self._set_legend(self._legend_items)
 
@@ -141,7 +142,20 @@ class _Panel(QWidget):
         self._legend.show()
 
     def _show_body(self, has_data: bool) -> None:
+        if self._error is not None:  # a new spec arrived: the panel works again
+            self._error = None
+            no_data_label(self._theme, self._scale, self._empty)
         self._stack.setCurrentIndex(0 if has_data else 1)
+
+    def show_error(self, message: str) -> None:
+        """This panel failed: say so in its place (the title and the rest stay)."""
+        self._error = message
+        self._spec = None  # the next spec is drawn even if it equals the last good one
+        no_data_label(self._theme, self._scale, self._empty, message)
+        self._stack.setCurrentIndex(1)
+
+    def error(self) -> str | None:
+        return self._error
 
     def _redraw(self) -> None:
         raise NotImplementedError

@@ -96,8 +96,13 @@ class DetailsPanel(QFrame):
             QGuiApplication.clipboard().setText(self._dispatch.text)
 
     def _on_close(self) -> None:
-        self.hide()
-        self.closed.emit()
+        self.dismiss()
+
+    def dismiss(self) -> None:
+        """Close the card as its ✕ does (the wall does it after a timeout)."""
+        if self.isVisible():
+            self.hide()
+            self.closed.emit()
 
     def retranslate(self) -> None:
         self._copy.setText(tr("copy"))

@@ -247,6 +247,7 @@ class KpiStrip(QWidget):
         self._tiles: list[KpiTile] = []
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
+        self._error: str | None = None
         self._empty: QLabel = no_data_label(theme, scale)
         self._layout.addWidget(self._empty)
         self._restyle()
@@ -255,8 +256,20 @@ class KpiStrip(QWidget):
     def tiles(self) -> list[KpiTile]:
         return list(self._tiles)
 
+    def show_error(self, message: str) -> None:
+        """The figures failed: the tiles give way to the error, in the strip's place."""
+        self.set_specs(())
+        self._error = message
+        no_data_label(self._theme, self._scale, self._empty, message)
+
+    def error(self) -> str | None:
+        return self._error
+
     def set_specs(self, specs: list[KpiSpec] | tuple[KpiSpec, ...]) -> None:
         specs = list(specs)
+        if self._error is not None:
+            self._error = None
+            no_data_label(self._theme, self._scale, self._empty)
         # Reuse tiles so a refresh does not rebuild the row (no flicker on the wall).
         while len(self._tiles) > len(specs):
             tile = self._tiles.pop()
@@ -302,4 +315,4 @@ class KpiStrip(QWidget):
         pal = self.palette()
         pal.setColor(QPalette.ColorRole.Window, qcolor(self._theme.background))
         self.setPalette(pal)
-        no_data_label(self._theme, self._scale, self._empty)
+        no_data_label(self._theme, self._scale, self._empty, self._error)

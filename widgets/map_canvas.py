@@ -229,7 +229,7 @@ class MapCanvas(pg.PlotWidget):
             for d in spec.drawables:
                 item = self._registry[type(d)](d, self.scale_factor)
                 item.setZValue(d.z)
-                item.setVisible(spec.name not in self._hidden and spec.visible)
+                item.setVisible(bool(spec.name not in self._hidden and spec.visible))
                 self.addItem(item)
                 items.append(item)
             self._items[spec.name] = items

@@ -175,6 +175,7 @@ class DataTable(QWidget):
         self._view.horizontalHeader().setStretchLastSection(True)
         self._view.clicked.connect(self._on_clicked)
         self._title = TitleLabel()
+        self._error: str | None = None
         self._empty = no_data_label(theme, scale)
         self._stack = QStackedWidget()
         self._stack.addWidget(self._view)
@@ -202,6 +203,9 @@ class DataTable(QWidget):
         keep_sort = old is not None and spec is not None and old.columns == spec.columns
         header = self._view.horizontalHeader()
         column, order = header.sortIndicatorSection(), header.sortIndicatorOrder()
+        if self._error is not None:
+            self._error = None
+            no_data_label(self._theme, self._scale, self._empty)
         with signals_blocked(self):
             self._model.set_spec(spec)
             self._title.setText(spec.title if spec else "")
@@ -216,6 +220,15 @@ class DataTable(QWidget):
                 self._proxy.sort(-1)
             self._fit_columns()
             self._view.setCurrentIndex(QModelIndex())
+
+    def show_error(self, message: str) -> None:
+        """This table failed: say so in its place (the title stays)."""
+        self._error = message
+        no_data_label(self._theme, self._scale, self._empty, message)
+        self._stack.setCurrentIndex(1)
+
+    def error(self) -> str | None:
+        return self._error
 
     def sort_by(self, column: int, order: Qt.SortOrder = Qt.SortOrder.DescendingOrder) -> None:
         """Sort as a header click would."""
@@ -274,7 +287,7 @@ class DataTable(QWidget):
         self._view.verticalHeader().setDefaultSectionSize(row_h)
         self._view.verticalHeader().setMinimumSectionSize(row_h)
         self._title.restyle(t, f)
-        no_data_label(t, f, self._empty)
+        no_data_label(t, f, self._empty, self._error)
 
     def _fit_columns(self) -> None:
         s = self._model.spec

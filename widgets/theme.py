@@ -230,14 +230,19 @@ class TitleLabel(QLabel):
         p.end()
 
 
-def no_data_label(theme: Theme, factor: float, label: QLabel | None = None) -> QLabel:
-    """The centred "无数据" placeholder every panel shows for an empty spec."""
+def no_data_label(theme: Theme, factor: float, label: QLabel | None = None,
+                  error: str | None = None) -> QLabel:
+    """The centred "无数据" placeholder every panel shows for an empty spec.
+
+    With ``error`` it says instead, in red, that this panel failed and why.
+    """
     label = label or QLabel()
-    label.setText(tr("no_data"))
+    label.setText(tr("panel_failed", error=error) if error else tr("no_data"))
+    label.setWordWrap(bool(error))
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setFont(make_font(theme, 14, factor))
+    label.setFont(make_font(theme, 11 if error else 14, factor))
     pal = label.palette()
-    pal.setColor(QPalette.ColorRole.WindowText, qcolor(theme.muted))
+    pal.setColor(QPalette.ColorRole.WindowText, qcolor(theme.bad if error else theme.muted))
     label.setPalette(pal)
     return label
 

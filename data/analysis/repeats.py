@@ -70,7 +70,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from scipy.spatial import cKDTree
 
 from ..extract import Extract
 from ..filters import FilterState, day_start
@@ -343,6 +342,8 @@ def _leaders(x: np.ndarray, y: np.ndarray, radius: float, min_count: int
     # Points that may lead (in hot cells) and those they may claim (in warm cells).
     sel = cells.morton(np.flatnonzero(warm[cells.of_point]))
     pts = np.column_stack([x[sel], y[sel]])
+    from scipy.spatial import cKDTree  # lazily: not needed for the first frame
+
     tree = cKDTree(pts, leafsize=32)
     cand = np.flatnonzero(hot[cells.of_point[sel]])
     count = tree.query_ball_point(pts[cand], radius, return_length=True, workers=-1)

@@ -1,0 +1,375 @@
+"""Wall-display mode: the cockpit full screen, unattended, current, and safe for visitors.
+
+``WallWindow`` is the cockpit window with its controls taken away: no menus, buttons
+or filter chips, a read-only banner instead (region, rotation view, filter and time
+window, as-of, clock, and a red "stale" strip when a new extract cannot be read), a
+privacy profile that holds whatever the desktop does (personal data masked, incidents
+only aggregated, cards that close themselves), a rotation through the configured
+views, and a reload of the extract when it is replaced, keeping the filter and view.
+It never opens a dialog: every problem is shown where it happened.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
+from PySide6.QtGui import (
+    QColor,
+    QCursor,
+    QGuiApplication,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QShortcut,
+)
+from PySide6.QtWidgets import QApplication, QWidget
+
+from data.filters import FilterState
+from layers.dashboard import window_text
+from layers.i18n import tr
+from widgets.theme import DARK, LIGHT, css, qcolor
+from widgets.wall_banner import WallBanner
+
+from .extract_watch import ReloadTracker, signature
+from .main_window import CockpitWindow
+from .wall_config import WallConfig, WallView, expand_views
+
+WALL_BOOST = 1.15
+"""Type and symbols a little larger than on a desk: the wall is read from across the room."""
+
+
+class FocusRing(QWidget):
+    """An accent frame drawn over the panel the current view is about (mouse passes through)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground, True)
+        self.color = QColor(46, 199, 255)
+        self.width_px = 3
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(QPen(self.color, self.width_px))
+        half = self.width_px / 2
+        p.drawRoundedRect(self.rect().adjusted(half, half, -half, -half), 6, 6)
+        p.end()
+
+
+class WallWindow(CockpitWindow):
+    """``reloads``/``failures_seen``/``rotations`` count what happened (the soak reads them)."""
+
+    scale_boost = WALL_BOOST
+
+    def __init__(self, path: str, config: WallConfig) -> None:
+        theme = LIGHT if config.theme == "light" else DARK
+        super().__init__(theme, config.lang, interactive=False)
+        self.config = config
+        self.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
+        self.wall_path = Path(path)
+        self.reloads = 0
+        self.failures_seen = 0
+        self.rotations = 0
+        self.views: list[WallView] = []
+        self.view_index = -1
+        # privacy: aggregated incidents and no exact repeat addresses, whatever the desk does
+        self.options = dataclasses.replace(
+            self.options, incident_points=config.incidents == "points",
+            min_cell_m=config.min_cell_m if config.incidents != "points" else 0.0)
+        self.show_repeats = config.repeats
+        for w in (self.menuBar(), self.header_bar, self.filter_bar, self.map_toolbar,
+                  self.statusBar()):
+            w.hide()
+        tabs = getattr(getattr(self, "web_map", None), "tabs", None)
+        if tabs is not None:  # no web page on the wall: its memory grows for days
+            tabs.tabBar().hide()
+        self.banner = WallBanner(self.theme, self.scale, self)
+        self._outer.insertWidget(0, self.banner)
+        self._rings: dict[QWidget, FocusRing] = {}
+        self.tracker = ReloadTracker(self.wall_path, config.retry_seconds)
+        self.extract_opened.connect(self._wall_opened)
+        self.open_failed.connect(self._wall_failed)
+        self.store.changed.connect(lambda _s: self._update_banner())
+        self._poll = QTimer(self, interval=max(200, round(config.check_seconds * 1000)))
+        self._poll.timeout.connect(self.check_extract)
+        self._tick = QTimer(self, interval=1000)
+        self._tick.timeout.connect(self._on_tick)
+        self._rotate = QTimer(self)
+        self._rotate.timeout.connect(self.next_view)
+        self._details_timer = QTimer(self, singleShot=True,
+                                     interval=round(config.detail_timeout_seconds * 1000))
+        self._details_timer.timeout.connect(self.details.dismiss)
+        self.details.installEventFilter(self)
+        # The pointer is polled, not filtered: an application event filter would run
+        # Python for every paint and timer event of the wall, all day.
+        self._cursor_timer = QTimer(self, interval=500)
+        self._cursor_timer.timeout.connect(self._check_cursor)
+        self._cursor_pos = QCursor.pos()
+        self._cursor_still_since = time.monotonic()
+        self._cursor_hidden = False
+        self._quit = QShortcut(QKeySequence("Ctrl+Q"), self, activated=self.close)
+        self._restyle_wall()
+        self._on_tick()
+
+    # ================================================================ start
+    def start(self) -> None:
+        """Open the extract and start the clocks (after the window is placed)."""
+        self._begin_open()
+        self._poll.start()
+        self._tick.start()
+        if self.config.rotate_seconds > 0:
+            self._rotate.start(round(self.config.rotate_seconds * 1000))
+        self._cursor_timer.start()
+
+    def _begin_open(self, sig: str | None = None) -> None:
+        self.tracker.loading = sig or signature(self.wall_path) or "missing"
+        self.open_path(str(self.wall_path))
+
+    def check_extract(self) -> None:
+        """One poll of the extract file (the timer calls it; tests may call it directly)."""
+        sig = self.tracker.poll(time.time())
+        if sig is not None:
+            self._begin_open(sig)
+        self._show_stale()
+
+    def _wall_opened(self, _path: str) -> None:
+        first = self.tracker.loaded is None
+        self.tracker.succeeded(self.tracker.loading or "")
+        if not first:
+            self.reloads += 1
+        towns = self._towns()
+        self.views = expand_views(self.config.views, towns) if self.config.views else []
+        if first or self.view_index >= len(self.views):
+            self.view_index = -1
+            self.next_view(count=False)
+        else:
+            self._update_banner()
+        self._show_stale()
+
+    def _wall_failed(self, reason: str, _path: str) -> None:
+        self.failures_seen += 1
+        self.tracker.failed(self.tracker.loading or "", reason, time.time())
+        self._show_stale()
+
+    def _show_stale(self) -> None:
+        since = self.tracker.stale_since
+        if since is None:
+            self.banner.set_stale(None)
+        else:
+            reason = self.tracker.failure
+            self.banner.set_stale(datetime.fromtimestamp(since),
+                                  tr("wall_missing") if reason == "missing" else reason)
+        if self.extract is None and since is not None:
+            self.banner.set_context(tr("app_title"), "", tr("wall_waiting"), "")
+
+    def _towns(self) -> list[tuple[str, str]]:
+        ex = self.extract
+        if ex is None:
+            return []
+        a = ex.areas
+        return [(a.ids[i], a.names[i]) for i in a.at_level("town") if a.geoms[i] is not None]
+
+    # ================================================================ rotation
+    def next_view(self, count: bool = True) -> None:
+        """Show the next view of the playlist (wrapping round)."""
+        if self.extract is None or not self.views:
+            self._apply_base_filter(None)
+            return
+        self.view_index = (self.view_index + 1) % len(self.views)
+        if count:
+            self.rotations += 1
+        self.apply_view(self.views[self.view_index])
+
+    def current_view(self) -> WallView | None:
+        return self.views[self.view_index] if 0 <= self.view_index < len(self.views) else None
+
+    def apply_view(self, view: WallView) -> None:
+        area = self._resolve_area(view.area)
+        self.groups = {g: g in view.maps for g in self.groups}
+        self.options = dataclasses.replace(self.options, hotspots=view.hotspots,
+                                           choropleth=view.choropleth)
+        self._apply_visibility()
+        before = self.store.state
+        self._apply_base_filter(area)
+        if area:
+            self.zoom_to_area(area)
+        else:
+            self.canvas.reset_view()
+        if self.store.state == before:  # same filter: only the maps changed
+            self._refresh_scene()
+        self._update_legend()
+        self._place_focus(view.focus)
+        self._update_banner()
+
+    def _apply_base_filter(self, area: str | None) -> None:
+        ex = self.extract
+        state = FilterState()
+        if ex is not None and self.config.window_days > 0:
+            as_of = ex.default_as_of
+            state = state.with_window(as_of - timedelta(days=self.config.window_days - 1), as_of)
+        if area:
+            state = state.with_areas({area})
+        self.store.set(state)
+
+    def _resolve_area(self, key: str) -> str | None:
+        ex = self.extract
+        if not key or ex is None:
+            return None
+        if ex.areas.idx_of(key) is not None:
+            return key
+        for i, name in enumerate(ex.areas.names):
+            if name == key:
+                return ex.areas.ids[i]
+        return None
+
+    def _focus_widgets(self, focus: str) -> tuple[QWidget, ...]:
+        return {"map": (self.canvas,), "kpis": (self.kpis,),
+                "rectification": (self.rect_funnel, self.overdue),
+                "mediation": (self.med_funnel, self.med_trend),
+                "hotspots": (self.left_tabs,)}.get(focus, ())
+
+    def _place_focus(self, focus: str | None = None) -> None:
+        """Frame the panels the view is about; each ring is a child of its panel and
+        follows it through every relayout (a ring placed once went astray on resize)."""
+        view = self.current_view()
+        wanted = self._focus_widgets(focus or (view.focus if view else ""))
+        for w, ring in list(self._rings.items()):
+            ring.setVisible(w in wanted)
+        for w in wanted:
+            ring = self._rings.get(w)
+            if ring is None:
+                ring = self._rings[w] = FocusRing(w)
+                w.installEventFilter(self)
+            ring.color = qcolor(self.theme.accent)
+            ring.width_px = max(2, round(3 * self.scale))
+            ring.setGeometry(w.rect())
+            ring.show()
+            ring.raise_()
+
+    def focused_widgets(self) -> list[QWidget]:
+        return [w for w, ring in self._rings.items() if not ring.isHidden()]
+
+    # ================================================================ banner
+    def _update_banner(self) -> None:
+        ex = self.extract
+        if ex is None:
+            self.banner.set_context(tr("app_title"), "", tr("wall_waiting"), "")
+            return
+        st = self.store.state
+        view = self.current_view()
+        parts = [window_text(st, self.lang)]
+        for a in sorted(st.areas):
+            idx = ex.areas.idx_of(a)
+            parts.append(ex.areas.names[idx] if idx is not None else a)
+        as_of = (st.as_of or ex.default_as_of).isoformat()
+        fresh = tr("as_of", day=as_of)
+        if ex.extracted_at is not None:
+            fresh += " · " + tr("extracted", time=ex.extracted_at.strftime("%m-%d %H:%M"))
+        self.banner.set_context(ex.region_name, view.title(self.lang) if view else "",
+                                " · ".join(parts), fresh)
+
+    def _on_tick(self) -> None:
+        self.banner.tick()
+        if date.today() != getattr(self, "_day", None):  # a new day moves the window
+            self._day = date.today()
+            self._update_banner()
+
+    # ================================================================ look
+    def _restyle(self) -> None:
+        super()._restyle()
+        if hasattr(self, "banner"):
+            self._restyle_wall()
+
+    def _restyle_wall(self) -> None:
+        self.banner.set_theme(self.theme)
+        self.banner.set_scale(self.scale)
+        self.setStyleSheet(f"QMainWindow {{ background: {css(self.theme.background)}; }}")
+        self._place_focus()
+
+    # ================================================================ events
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if obj is getattr(self, "details", None) and kind == QEvent.Type.Show:
+            self._details_timer.start()  # a card left open would hold data on the wall
+        elif kind == QEvent.Type.Resize and obj in getattr(self, "_rings", {}):
+            self._rings[obj].setGeometry(obj.rect())
+        return super().eventFilter(obj, event)
+
+    def _check_cursor(self) -> None:
+        pos, now = QCursor.pos(), time.monotonic()
+        if pos != self._cursor_pos:
+            self._cursor_pos, self._cursor_still_since = pos, now
+            if self._cursor_hidden:
+                QApplication.restoreOverrideCursor()
+                self._cursor_hidden = False
+        elif (not self._cursor_hidden
+              and now - self._cursor_still_since >= self.config.cursor_hide_seconds):
+            QApplication.setOverrideCursor(Qt.CursorShape.BlankCursor)
+            self._cursor_hidden = True
+
+    def cursor_hidden(self) -> bool:
+        return self._cursor_hidden
+
+    def closeEvent(self, event: object) -> None:
+        for t in (self._poll, self._tick, self._rotate, self._details_timer, self._cursor_timer):
+            t.stop()
+        if self._cursor_hidden:
+            QApplication.restoreOverrideCursor()
+            self._cursor_hidden = False
+        super().closeEvent(event)
+
+
+def place(win: QWidget, screen: int | None = None, span: bool = False) -> list[str]:
+    """Put ``win`` full screen on screen ``screen`` or across all screens; returns warnings."""
+    warnings: list[str] = []
+    screens = QGuiApplication.screens()
+    if span and len(screens) > 0:
+        rect = QRect()
+        for s in screens:
+            rect = rect.united(s.geometry())
+        win.setGeometry(rect)
+        win.show()  # full screen applies to one screen only: a frameless window spans them
+        return warnings
+    target = QGuiApplication.primaryScreen()
+    if screen is not None:
+        if 0 <= screen < len(screens):
+            target = screens[screen]
+        else:
+            warnings.append(f"--screen {screen}: there are {len(screens)} screen(s) "
+                            "(numbered from 0); using the primary one")
+    if target is not None:
+        win.setGeometry(target.geometry())
+    win.showFullScreen()
+    return warnings
+
+
+def run_wall(path: str, config: WallConfig, screen: int | None = None,
+             span: bool = False) -> int:
+    """Run the wall until it is closed (Ctrl+Q); problems go to stderr, never to a dialog."""
+    import os
+    import sys
+
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+        print("no display for the wall: set DISPLAY (or QT_QPA_PLATFORM=offscreen to try it)",
+              file=sys.stderr)
+        return 2
+    from widgets.theme import apply_theme
+
+    from .app import application
+
+    app = application()
+    win = WallWindow(path, config)
+    apply_theme(app, win.theme)
+    for w in (*config.warnings, *place(win, screen, span)):
+        print(f"wall: {w}", file=sys.stderr)
+    win.start()
+    if os.environ.get("COCKPIT_QUIT_AFTER_FRAME"):
+        win.frame_ready.connect(lambda: QTimer.singleShot(0, app.quit))
+    return app.exec()
