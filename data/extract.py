@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -73,6 +74,9 @@ class Extract:
     con: duckdb.DuckDBPyConnection
     cache_path: Path
     from_cache: bool = False
+    _as_of: date | None = field(default=None, init=False, repr=False, compare=False)
+    _as_of_lock: threading.Lock = field(default_factory=threading.Lock, init=False,
+                                        repr=False, compare=False)
 
     @property
     def region_name(self) -> str:
@@ -101,12 +105,21 @@ class Extract:
         """``meta.extracted_at``; failing that the newest record; failing that today."""
         if self.extracted_at is not None:
             return self.extracted_at.date()
-        rows = self.con.execute(
-            "SELECT max(t) FROM (SELECT max(reported_at) t FROM incidents UNION ALL "
-            "SELECT max(received_at) FROM disputes UNION ALL SELECT max(event_at) "
-            "FROM rectifications UNION ALL SELECT max(discovered_at) FROM hazards)"
-        ).fetchall()
-        return rows[0][0].date() if rows and rows[0][0] is not None else date.today()
+        # Workers ask too: computed once, on a cursor of its own (a connection is per thread).
+        with self._as_of_lock:
+            if self._as_of is None:
+                cur = self.cursor()
+                try:
+                    rows = cur.execute(
+                        "SELECT max(t) FROM (SELECT max(reported_at) t FROM incidents UNION "
+                        "ALL SELECT max(received_at) FROM disputes UNION ALL SELECT "
+                        "max(event_at) FROM rectifications UNION ALL SELECT "
+                        "max(discovered_at) FROM hazards)").fetchall()
+                finally:
+                    cur.close()
+                self._as_of = (rows[0][0].date() if rows and rows[0][0] is not None
+                               else date.today())
+            return self._as_of
 
     def has(self, table: str) -> bool:
         """Whether the table was present and usable (it may still have no rows)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 SUBCOMMANDS = ("validate", "report", "export", "demo", "nearest", "wall")
-EXIT_OK, EXIT_UNUSABLE, EXIT_UNAVAILABLE = 0, 2, 3
+EXIT_OK, EXIT_UNUSABLE = 0, 2
 
 
 def _date(text: str) -> date:
@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     for opt in ("--pdf", "--png", "--html", "--xlsx"):
         g.add_argument(opt, metavar="FILE")
     p.add_argument("--size", default="1920x1080")
+    p.add_argument("--paper", choices=("a4", "a3"), default=None,
+                   help="PDF: a4 (portrait, the default) or a3 (landscape)")
+    p.add_argument("--atlas", choices=("town",), default=None,
+                   help="PDF: add one page per town (map, figures, overdue list)")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
     _add_filters(p)
     p = sub.add_parser("demo", help="write the demo county extract")
     p.add_argument("--out", required=True)
@@ -259,8 +264,8 @@ def _size(text: str) -> tuple[int, int] | None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Headless exports; each one is written to the audit log."""
-    if args.pdf:
-        return _unavailable("PDF export", 5)
+    if not args.pdf and (args.paper or args.atlas):
+        return _fail("--paper and --atlas apply to --pdf only")
     try:
         ex, state = _open_filtered(args)
     except ValueError as exc:
@@ -274,23 +279,32 @@ def cmd_export(args: argparse.Namespace) -> int:
             from .export_png import export_png
 
             try:
-                summary = export_png(args.extract, args.png, size, state)
+                summary = export_png(args.extract, args.png, size, state, lang=args.lang)
             except (RuntimeError, OSError) as exc:
                 return _fail(str(exc))
             action, out = "export_png", args.png
+        elif args.pdf:
+            from exporters.pdf_briefing import export_pdf
+
+            try:
+                summary = export_pdf(ex, state, args.pdf, lang=args.lang,
+                                     paper=args.paper or "a4", atlas=args.atlas)
+            except (RuntimeError, OSError) as exc:
+                return _fail(f"cannot write {args.pdf}: {exc}")
+            action, out = "export_pdf", args.pdf
         elif args.html:
             from exporters.html_map import export_html
 
-            summary = export_html(ex, state, args.html)
+            summary = export_html(ex, state, args.html, lang=args.lang)
             action, out = "export_html", args.html
         else:
             from exporters.tables import export_xlsx
 
-            summary = export_xlsx(ex, state, args.xlsx)
+            summary = export_xlsx(ex, state, args.xlsx, lang=args.lang)
             action, out = "export_xlsx", args.xlsx
     finally:
         ex.close()
-    if action != "export_xlsx":  # the tables exporter writes its own audit line
+    if action not in ("export_xlsx", "export_pdf"):  # these exporters audit themselves
         from exporters.audit import audit
 
         audit(action, {"extract": str(args.extract), "output": str(out),
@@ -298,11 +312,6 @@ def cmd_export(args: argparse.Namespace) -> int:
                                    if isinstance(v, (int, float, str))}}, state)
     print(f"wrote {out}", file=sys.stderr)
     return EXIT_OK
-
-
-def _unavailable(what: str, issue: int) -> int:
-    return _fail(f"{what} is not available in this version yet (tracked as issue {issue})",
-                 EXIT_UNAVAILABLE)
 
 
 def default_demo_path() -> Path:

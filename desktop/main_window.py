@@ -620,8 +620,10 @@ class CockpitWindow(QMainWindow):
     def _on_job_failed(self, name: str, token: object, error: str) -> None:
         # A failure shows in the place of what failed; the rest keeps working.
         first = error.splitlines()[0]
-        self.failures.append((name, first))
-        del self.failures[:-50]
+        if name != "webmap":  # the web-map tab shows its own failure
+            self.failures.append((name, first))
+            del self.failures[:-50]
+            self.statusBar().showMessage(tr("panel_error", error=first), 15_000)
         if name == "panels":
             for w in self._panel_widgets():
                 w.show_error(first)
@@ -630,7 +632,6 @@ class CockpitWindow(QMainWindow):
             self.map_error.adjustSize()
             self.map_error.show()
             self._place_overlays()
-        self.statusBar().showMessage(tr("panel_error", error=first), 15_000)
         if not self.jobs.busy():
             self.frame_ready.emit()
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
 from desktop.extract_watch import ReloadTracker
@@ -141,6 +142,7 @@ def _dispose() -> Iterator[None]:
             win.extract.close()
         win.deleteLater()
     QApplication.processEvents()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)  # run deleteLater
     gc.collect()
     QApplication.restoreOverrideCursor()
 
