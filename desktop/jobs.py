@@ -59,7 +59,7 @@ class JobRunner(QObject):
         self._relay = _Relay(self)
         self._relay.done.connect(self._on_done)
         self._latest: dict[str, object] = {}
-        self._running: set[str] = set()
+        self._running: dict[str, object] = {}  # name → token of the running job
         self._waiting: dict[str, tuple[object, Callable[[], Any]]] = {}
         self.stats = JobStats()
 
@@ -68,6 +68,12 @@ class JobRunner(QObject):
             return
         self.stats.submitted += 1
         self._latest[name] = token
+        if name in self._running and self._running[name] == token:
+            # the running job already computes exactly this: do not run it twice
+            if self._waiting.pop(name, None) is not None:
+                self.stats.coalesced += 1
+            self.stats.coalesced += 1
+            return
         if name in self._running:
             if name in self._waiting:
                 self.stats.coalesced += 1
@@ -76,7 +82,7 @@ class JobRunner(QObject):
         self._start(name, token, fn)
 
     def _start(self, name: str, token: object, fn: Callable[[], Any]) -> None:
-        self._running.add(name)
+        self._running[name] = token
         fut = self.pool.submit(_run, name, token, fn, self._relay)
         self._futures.add(fut)
         fut.add_done_callback(self._futures.discard)
@@ -88,7 +94,7 @@ class JobRunner(QObject):
         return self._latest.get(name)
 
     def _on_done(self, name: str, token: object, result: object, error: object) -> None:
-        self._running.discard(name)
+        self._running.pop(name, None)
         waiting = self._waiting.pop(name, None)
         if waiting is not None:
             self._start(name, *waiting)

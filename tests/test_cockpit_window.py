@@ -386,3 +386,19 @@ def test_choropleth_by_rate_per_10k_classes_areas_by_their_rate(qtbot, demo: Pat
     polys = win.scene.layer("areas.town").drawables[0]
     assert tuple(int(v) for v in polys.fills[polys.keys.index(counts.idxmax())]) == CHOROPLETH[-1]
     assert "万人" not in win.scene.layer("choropleth").title
+
+
+def test_a_request_equal_to_the_running_job_is_not_run_again(qtbot) -> None:
+    runner = JobRunner()
+    calls: list[int] = []
+    got: list[object] = []
+    runner.finished.connect(lambda name, token, result: got.append(result))
+
+    def job(value: int, seconds: float):
+        return lambda: (calls.append(value), time.sleep(seconds), value)[2]
+
+    runner.submit("scene", "a", job(1, 0.3))
+    runner.submit("scene", "b", job(2, 0.0))  # waits
+    runner.submit("scene", "a", job(3, 0.0))  # back to what is running: b is dropped
+    qtbot.waitUntil(lambda: not runner.busy(), timeout=5_000)
+    assert calls == [1] and got == [1]
