@@ -66,6 +66,7 @@ from widgets.map_canvas import MapCanvas
 from widgets.tables import DataTable
 from widgets.theme import DARK, LIGHT, Theme, apply_theme, css, make_font, qcolor
 
+from . import first_frame
 from .filter_store import FilterStore
 from .gc_guard import IdleCollector
 from .jobs import JobRunner
@@ -132,6 +133,7 @@ class CockpitWindow(QMainWindow):
         self._panels_after_scene = False
         self.scene: Scene | None = None
         self.timings: dict[str, float] = {}
+        self._remember_scene = False
         self.failures: list[tuple[str, str]] = []  # (job, first line), the last 50
         self._drawn: dict[str, object] = {}
         self._opener = _Opener(self)
@@ -498,6 +500,7 @@ class CockpitWindow(QMainWindow):
         self.extract = extract
         self.path = path
         self._drawn.clear()
+        self._remember_scene = True
         geom = extract.areas
         self.canvas.set_area_hit_test(self._area_at)
         self.area_tree.set_areas([(geom.ids[i], geom.names[i],
@@ -553,11 +556,16 @@ class CockpitWindow(QMainWindow):
         token = (id(ex), state, lang)
 
         def work() -> Panels:
+            stored = first_frame.load(ex, state, lang)  # the opening view, from the last start
+            if stored is not None:
+                return stored
             q = Query(ex, ex.cursor())
             try:
-                return build_panels(q, state, lang)
+                panels = build_panels(q, state, lang)
             finally:
                 q.con.close()
+            first_frame.store(ex, panels, lang)
+            return panels
         self._t_panels = time.perf_counter()
         self.jobs.submit("panels", token, work)
 
@@ -572,12 +580,21 @@ class CockpitWindow(QMainWindow):
                                       hazards=self.groups["hazards"])
         token = (id(ex), state, view, options)
 
+        # only the opening map is remembered for the next start, not every pan
+        remember, self._remember_scene = self._remember_scene, False
+
         def work() -> Scene:
+            stored = first_frame.load_scene(ex, state, view, options) if remember else None
+            if stored is not None:
+                return stored
             q = Query(ex, ex.cursor())
             try:
-                return build_scene(q, state, view, options)
+                scene = build_scene(q, state, view, options)
             finally:
                 q.con.close()
+            if remember:
+                first_frame.store_scene(ex, state, options, scene)
+            return scene
         self._t_scene = time.perf_counter()
         self.jobs.submit("scene", token, work)
         return True
