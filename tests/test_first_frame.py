@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication
 
 import desktop.first_frame as ff
 from data.extract import open_extract
@@ -76,9 +80,27 @@ def test_the_map_is_reused_only_for_the_same_view_and_options(demo: Path) -> Non
     ex.close()
 
 
-def test_a_second_start_shows_the_stored_panels(qtbot, demo: Path, monkeypatch) -> None:
+@pytest.fixture
+def _windows() -> Iterator[list]:
+    """Windows opened by the test, disposed of after qtbot's own teardown (see
+    tests/test_cockpit_window.py for why they are collected between tests)."""
+    from tests.test_cockpit_window import _WINDOWS
+
+    yield _WINDOWS
+    while _WINDOWS:
+        w = _WINDOWS.pop()
+        w.close()
+        if w.extract is not None:
+            w.extract.close()
+        w.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    gc.collect()
+
+
+def test_a_second_start_shows_the_stored_panels(_windows, qtbot, demo: Path,
+                                                monkeypatch) -> None:
     import desktop.main_window as mw
-    from tests.test_cockpit_window import _WINDOWS, kpi, open_window
+    from tests.test_cockpit_window import kpi, open_window
 
     first = open_window(qtbot, demo)
     want = [t.spec() for t in first.kpis.tiles()]
@@ -91,16 +113,3 @@ def test_a_second_start_shows_the_stored_panels(qtbot, demo: Path, monkeypatch) 
     second = open_window(qtbot, demo)
     assert [t.spec() for t in second.kpis.tiles()] == want and second.kpis.error() is None
     assert kpi(second, "overdue") == kpi(first, "overdue")
-    import gc
-
-    from PySide6.QtCore import QEvent
-    from PySide6.QtWidgets import QApplication
-
-    while _WINDOWS:  # as tests/test_cockpit_window.py disposes of its windows
-        w = _WINDOWS.pop()
-        w.close()
-        if w.extract is not None:
-            w.extract.close()
-        w.deleteLater()
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-    gc.collect()
