@@ -331,10 +331,11 @@ def _main_blocks(extract: Extract, q: Query, state: FilterState, c: _Content,
         _table(mediation_town_table(f.med, lang), s,
                more=max(0, len(f.med.by_town) - TOWN_ROWS)),
         Heading(tr("sec_coverage", lang)),
-        maps[1],
+        # the table first: with no gaps it is one line, which alone on a page wastes it
         _table(coverage_table(f.coverage, lang), s,
                more=f.coverage.total_gaps - min(len(f.coverage.gaps), GAP_ROWS),
                empty=coverage_note.text if coverage_note is not None else None),
+        maps[1],
     ]
 
 
