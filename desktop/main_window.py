@@ -20,6 +20,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -317,6 +318,10 @@ class CockpitWindow(QMainWindow):
     def _restyle(self) -> None:
         t, s = self.theme, self.scale
         apply_theme(self, t, s)
+        # the window's own background: a palette change alone did not repaint it on a
+        # theme switch (the title stayed dark on dark)
+        self.setStyleSheet(self.styleSheet()
+                           + f"QMainWindow {{ background: {css(t.background)}; }}")
         self._outer.setContentsMargins(*(round(8 * s),) * 4)
         self._outer.setSpacing(round(6 * s))
         self.title_label.setFont(make_font(t, 16, s, bold=True))
@@ -381,6 +386,9 @@ class CockpitWindow(QMainWindow):
         self.theme = theme
         self.options = dataclasses.replace(self.options, dark=theme.name == "dark")
         (self.a_dark if theme.name == "dark" else self.a_light).setChecked(True)
+        app = QApplication.instance()
+        if app is not None:  # menus, scroll bars and tooltips follow the application palette
+            apply_theme(app, theme)
         self._restyle()
         self.canvas.update()
         self._refresh_scene()

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from data.filters import FilterState
 from layers.dashboard import window_text
 from layers.i18n import tr
-from widgets.theme import DARK, LIGHT, css, qcolor
+from widgets.theme import DARK, LIGHT, qcolor
 from widgets.wall_banner import WallBanner
 
 from .extract_watch import ReloadTracker, signature
@@ -289,7 +289,6 @@ class WallWindow(CockpitWindow):
     def _restyle_wall(self) -> None:
         self.banner.set_theme(self.theme)
         self.banner.set_scale(self.scale)
-        self.setStyleSheet(f"QMainWindow {{ background: {css(self.theme.background)}; }}")
         self._place_focus()
 
     # ================================================================ events

@@ -402,3 +402,19 @@ def test_a_request_equal_to_the_running_job_is_not_run_again(qtbot) -> None:
     runner.submit("scene", "a", job(3, 0.0))  # back to what is running: b is dropped
     qtbot.waitUntil(lambda: not runner.busy(), timeout=5_000)
     assert calls == [1] and got == [1]
+
+
+def test_switching_theme_repaints_the_window_and_the_application(qtbot, demo: Path) -> None:
+    from widgets.theme import LIGHT
+
+    win = open_window(qtbot, demo)
+    win.set_theme(LIGHT)
+    qtbot.wait(50)
+    img = grab(win)
+    root = win.centralWidget()
+    corner = root.mapTo(win, root.rect().topLeft())
+    px = img[corner.y() + 2, corner.x() + 2, :3].astype(int)  # the margin round the panels
+    assert np.abs(px - np.array(LIGHT.background[:3])).max() <= 8
+    assert QApplication.instance().palette().window().color().getRgb()[:3] == \
+        LIGHT.background[:3]  # menus and tooltips follow
+    win.set_theme(DARK)
