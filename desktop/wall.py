@@ -164,7 +164,8 @@ class WallWindow(CockpitWindow):
         else:
             reason = self.tracker.failure
             self.banner.set_stale(datetime.fromtimestamp(since),
-                                  tr("wall_missing") if reason == "missing" else reason)
+                                  tr("wall_missing") if reason == "missing" else reason,
+                                  has_data=self.extract is not None)
         if self.extract is None and since is not None:
             self.banner.set_context(tr("app_title"), "", tr("wall_waiting"), "")
 

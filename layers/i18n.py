@@ -120,6 +120,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "wall_stale": ("数据已过期：自 {time} 起未能读取新数据，仍显示此前数据，正在重试",
                    "Data stale since {time}: the new extract cannot be read yet; showing the "
                    "last good data, retrying"),
+    "wall_no_data_yet": ("尚无可用数据：自 {time} 起无法读取，正在重试",
+                         "No usable data yet: unreadable since {time}; retrying"),
     "wall_missing": ("数据文件不存在", "the extract file is missing"),
     "wall_waiting": ("等待可读取的数据…", "Waiting for a readable extract…"),
     "panel_failed": ("⚠ 本面板计算出错，其余照常\n{error}",

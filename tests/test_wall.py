@@ -384,3 +384,23 @@ def test_cli_wall_starts_and_reports_bad_options(tmp_path: Path, demos) -> None:
     bad = subprocess.run([sys.executable, str(ROOT / "main.py"), "wall", str(a), "--rotate",
                           "-5"], env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--rotate" in bad.stderr
+
+
+def test_a_wall_started_before_its_extract_exists_waits_then_shows_it(qtbot, demos,
+                                                                      tmp_path: Path) -> None:
+    from desktop.wall import WallWindow
+
+    a, _ = demos
+    target = tmp_path / "later.duckdb"
+    cfg = replace(load_config(tmp_path / "none.toml"), check_seconds=0.2, retry_seconds=0.5)
+    win = WallWindow(str(target), cfg)
+    _WALLS.append(win)
+    qtbot.addWidget(win)
+    win.resize(1280, 720)
+    win.show()
+    win.start()
+    qtbot.waitUntil(win.banner.is_stale, timeout=10_000)
+    assert win.extract is None and "尚无可用数据" in win.banner.stale.text()
+    shutil.copyfile(a, target)
+    qtbot.waitUntil(lambda: settled(win) and not win.banner.is_stale(), timeout=60_000)
+    assert win.banner.title.text() == win.extract.region_name

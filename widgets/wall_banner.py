@@ -63,12 +63,12 @@ class WallBanner(QWidget):
     def tick(self, now: datetime | None = None) -> None:
         self.clock.setText((now or datetime.now()).strftime("%H:%M:%S"))
 
-    def set_stale(self, since: datetime | None, reason: str = "") -> None:
-        """Show (``since`` set) or clear the "data stale" strip."""
+    def set_stale(self, since: datetime | None, reason: str = "", has_data: bool = True) -> None:
+        """Show (``since`` set) or clear the "data stale" strip (``has_data``: is any shown)."""
         if since is None:
             self.stale.hide()
             return
-        text = tr("wall_stale", time=since.strftime("%H:%M"))
+        text = tr("wall_stale" if has_data else "wall_no_data_yet", time=since.strftime("%H:%M"))
         if reason:
             text += " · " + reason.splitlines()[0][:160]
         self.stale.setText(text)
