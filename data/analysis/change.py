@@ -103,7 +103,7 @@ def _add_months(d: date, n: int) -> date:
     return date(m // 12, m % 12 + 1, 1)
 
 
-def _minus_year(d: date) -> date:
+def minus_year(d: date) -> date:
     try:
         return d.replace(year=d.year - 1)
     except ValueError:  # 29 February
@@ -132,7 +132,7 @@ def previous_span(period: str, span: Span) -> Span:
 def last_year_span(period: str, span: Span) -> Span:
     first = span.start.date()
     if period == "day":
-        d = _minus_year(first)
+        d = minus_year(first)
         return Span.of_days(d, d + timedelta(days=1))
     if period == "week":
         year, week, _ = first.isocalendar()
@@ -171,14 +171,14 @@ def spans(period: str, as_of: date, anchor: date | None = None, to_date: bool = 
     return cur, previous_span(period, cur), last_year_span(period, cur)
 
 
-def _cutoff(q: Query, state: FilterState) -> datetime | None:
+def cutoff(q: Query, state: FilterState) -> datetime | None:
     """The extract time when the as-of day is the extract's own day."""
     at = q.extract.extracted_at
     return at if at is not None and at.date() == q.as_of(state) else None
 
 
 # ----------------------------------------------------------------------------- figures
-def _counts_sql(q: Query, state: FilterState, group: str | None,
+def counts_sql(q: Query, state: FilterState, group: str | None,
                 ranges: tuple[Span, ...]) -> tuple[str, dict]:
     p = q.where(state, "incidents", window=False)
     params = dict(p.params)
@@ -199,8 +199,8 @@ def _counts_sql(q: Query, state: FilterState, group: str | None,
 def change(q: Query, state: FilterState, period: str = "month", anchor: date | None = None,
            to_date: bool = False) -> Change:
     """Incidents of one period against the previous period and the same one last year."""
-    cur, prev, ly = spans(period, q.as_of(state), anchor, to_date, _cutoff(q, state))
-    sql, params = _counts_sql(q, state, None, (cur, prev, ly))
+    cur, prev, ly = spans(period, q.as_of(state), anchor, to_date, cutoff(q, state))
+    sql, params = counts_sql(q, state, None, (cur, prev, ly))
     a, b, c = q.con.execute(sql, params).fetchall()[0]
     return Change(period, cur, prev, ly, int(a), int(b), int(c), to_date)
 
@@ -213,9 +213,9 @@ def change_by(q: Query, state: FilterState, by: str = "category", period: str = 
     Keys are category codes or area ids; groups with no incident in any of the three
     periods are absent.
     """
-    cur, prev, ly = spans(period, q.as_of(state), anchor, to_date, _cutoff(q, state))
+    cur, prev, ly = spans(period, q.as_of(state), anchor, to_date, cutoff(q, state))
     group = {"category": "category", "area": "area_idx"}[by]
-    sql, params = _counts_sql(q, state, group, (cur, prev, ly))
+    sql, params = counts_sql(q, state, group, (cur, prev, ly))
     rows = q.con.execute(sql, params).fetchall()
     totals: dict[str, list[int]] = {}
     if by == "area":
@@ -246,6 +246,6 @@ def change_series(q: Query, state: FilterState, period: str = "month",
     anchors.reverse()
     triples = [spans(period, q.as_of(state), a) for a in anchors]
     flat = tuple(s for t in triples for s in t)
-    sql, params = _counts_sql(q, state, None, flat)
+    sql, params = counts_sql(q, state, None, flat)
     counts = [int(v) for v in q.con.execute(sql, params).fetchall()[0]]
     return [Change(period, *t, *counts[3 * i:3 * i + 3]) for i, t in enumerate(triples)]

@@ -26,7 +26,7 @@ from datetime import date, timedelta
 
 from ..filters import FilterState, day_start
 from ..queries import Query
-from .change import Change, Span, _counts_sql, _cutoff, _minus_year, change, change_by
+from .change import Change, Span, change, change_by, counts_sql, cutoff, minus_year
 
 __all__ = ["window_change", "window_change_by", "window_spans"]
 
@@ -40,15 +40,15 @@ def window_spans(q: Query, state: FilterState) -> tuple[Span, Span, Span] | None
     first = state.start
     if last < first:
         empty = Span(day_start(first), day_start(first))
-        return empty, empty, Span(day_start(_minus_year(first)), day_start(_minus_year(first)))
+        return empty, empty, Span(day_start(minus_year(first)), day_start(minus_year(first)))
     stop = day_start(last + timedelta(days=1))
-    cut = _cutoff(q, state)
+    cut = cutoff(q, state)
     if cut is not None and day_start(last) < cut < stop:
         stop = cut
     cur = Span(day_start(first), stop)
     prev = Span(cur.start - (cur.stop - cur.start), cur.start)
     tail = stop - day_start(last)  # a whole day, or up to the extract time
-    ly = Span(day_start(_minus_year(first)), day_start(_minus_year(last)) + tail)
+    ly = Span(day_start(minus_year(first)), day_start(minus_year(last)) + tail)
     return cur, prev, ly
 
 
@@ -65,7 +65,7 @@ def window_change(q: Query, state: FilterState) -> Change:
     spans = window_spans(q, state)
     if spans is None:
         return change(q, state, "month", anchor=_month_anchor(q, state))
-    sql, params = _counts_sql(q, state, None, spans)
+    sql, params = counts_sql(q, state, None, spans)
     a, b, c = q.con.execute(sql, params).fetchall()[0]
     return Change("window", *spans, int(a), int(b), int(c))
 
@@ -80,7 +80,7 @@ def window_change_by(q: Query, state: FilterState, by: str = "category",
     if spans is None:
         return change_by(q, state, by, "month", anchor=_month_anchor(q, state), level=level)
     group = {"category": "category", "area": "area_idx"}[by]
-    sql, params = _counts_sql(q, state, group, spans)
+    sql, params = counts_sql(q, state, group, spans)
     rows = q.con.execute(sql, params).fetchall()
     totals: dict[str, list[int]] = {}
     up = q.extract.areas.ancestor_at(level) if by == "area" else None
