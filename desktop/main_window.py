@@ -74,6 +74,8 @@ from .jobs import JobRunner
 from .web_map_controller import WebMapController
 
 REFERENCE = (1920, 1080)
+OWN_JOBS = frozenset({"panels", "scene", "repeats", "details", "dispatch"})
+"""Jobs this window submits to its runner (others share it and report their own)."""
 GROUP_LAYERS = {"situation": ("incidents", "hotspots", "repeats", "choropleth"),
                 "resources": ("resources",), "hazards": ("hazards",)}
 
@@ -645,7 +647,7 @@ class CockpitWindow(QMainWindow):
     def _on_job_failed(self, name: str, token: object, error: str) -> None:
         # A failure shows in the place of what failed; the rest keeps working.
         first = error.splitlines()[0]
-        if name != "webmap":  # the web-map tab shows its own failure
+        if name in OWN_JOBS:  # other owners (the web-map tab) show their own failures
             self.failures.append((name, first))
             del self.failures[:-50]
             self.statusBar().showMessage(tr("panel_error", error=first), 15_000)

@@ -12,20 +12,13 @@ from collections.abc import Sequence
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPen
 
-from layers.panels import BarSpec, FunnelSpec, KpiSpec, LineSpec
+from layers.panels import BarSpec, FunnelSpec, KpiSpec, LineSpec, format_value
 
 from .pdf_style import RGBA, Ctx, qcolor
 
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTER = int(Qt.AlignmentFlag.AlignCenter)
-
-
-def fmt(template: str, value: float) -> str:
-    try:
-        return template.format(value)
-    except (ValueError, TypeError):
-        return f"{value:g}"
 
 
 def ink_on(rgba: RGBA | Sequence[int]) -> RGBA:
@@ -51,25 +44,6 @@ def fitted_size(ctx: Ctx, text: str, size: float, width: float, bold: bool = Fal
 
 
 # ----------------------------------------------------------------------------- KPI tiles
-def delta_text(spec: KpiSpec) -> str | None:
-    """"同比 ▲12.3%" (as the screen's tile), None when there is nothing to compare."""
-    pct = spec.delta_pct
-    if pct is None or not math.isfinite(pct):
-        return None
-    shown = round(pct, 1)
-    arrow = "▲" if shown > 0 else "▼" if shown < 0 else ""
-    mag = abs(shown)
-    number = f"{mag:,.0f}" if mag >= 1000 else f"{mag:.1f}"
-    return f"{spec.delta_label} {arrow}{number}%".strip()
-
-
-def delta_good(spec: KpiSpec) -> bool | None:
-    pct = spec.delta_pct
-    if pct is None or not math.isfinite(pct) or round(pct, 1) == 0:
-        return None
-    return (pct < 0) == spec.good_when_down
-
-
 def kpi_height(ctx: Ctx) -> float:
     s = ctx.style
     return (ctx.line(s.size_small) * 3 + ctx.line(s.size_kpi, True) + ctx.mm(3.2))
@@ -102,9 +76,9 @@ def paint_kpi(ctx: Ctx, spec: KpiSpec, rect: QRectF) -> None:
     p.setPen(qcolor(s.alarm if spec.alarm else s.text))
     p.drawText(QRectF(inner.left(), y, inner.width(), vh), _LEFT, spec.value)
     y += vh
-    delta = delta_text(spec)
+    delta = spec.delta_text()
     if delta:
-        good = delta_good(spec)
+        good = spec.delta_is_good()
         color = s.muted if good is None else s.good if good else s.bad
         p.setFont(ctx.font(small, bold=True))
         p.setPen(qcolor(color))
@@ -149,7 +123,7 @@ def _hbars(ctx: Ctx, spec: BarSpec, totals: list[float], rect: QRectF) -> None:
     size = min(size, size * row / (fm.height() * 1.15)) if row < fm.height() * 1.15 else size
     fm = ctx.metrics(size)
     label_w = min(max(fm.horizontalAdvance(t) for t in spec.labels) + ctx.mm(2), rect.width() * .3)
-    values = [fmt(spec.value_format, v) for v in totals]
+    values = [format_value(spec.value_format, v) for v in totals]
     value_w = max(fm.horizontalAdvance(v) for v in values) + ctx.mm(1.5)
     bar_w = max(1.0, rect.width() - label_w - value_w)
     top = max(totals) or 1.0
@@ -190,7 +164,7 @@ def _y_axis(ctx: Ctx, rect: QRectF, top: float, template: str) -> tuple[QRectF, 
     step = _nice_step(top)
     axis_max = step * math.ceil(top / step) if top > 0 else 1.0
     ticks = [step * k for k in range(round(axis_max / step) + 1)]
-    label_w = max(fm.horizontalAdvance(fmt(template, t)) for t in ticks) + ctx.mm(1.5)
+    label_w = max(fm.horizontalAdvance(format_value(template, t)) for t in ticks) + ctx.mm(1.5)
     plot = QRectF(rect.left() + label_w, rect.top() + fm.height() / 2,
                   rect.width() - label_w, rect.height() - fm.height() * 1.9)
     p.setFont(ctx.font(size))
@@ -202,7 +176,7 @@ def _y_axis(ctx: Ctx, rect: QRectF, top: float, template: str) -> tuple[QRectF, 
         p.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
         p.setPen(qcolor(s.muted))
         p.drawText(QRectF(rect.left(), y - fm.height() / 2, label_w - ctx.mm(1), fm.height()),
-                   _RIGHT, fmt(template, t))
+                   _RIGHT, format_value(template, t))
     return plot, axis_max
 
 

@@ -8,9 +8,18 @@ becomes a filter intent without the widget knowing what the key means.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 RGBA = tuple[int, int, int, int]
+
+
+def format_value(template: str, value: float) -> str:
+    """``template.format(value)`` (a spec's value format), plain ``{:g}`` if it does not fit."""
+    try:
+        return template.format(value)
+    except (ValueError, TypeError):
+        return f"{value:g}"
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,24 @@ class KpiSpec:
     """Incidents falling is good (green); a rate falling is bad (red)."""
     alarm: bool = False
     """Draw the tile in the alarm colour (e.g. overdue hazards > 0)."""
+
+    def delta_text(self) -> str | None:
+        """The change line as screen and print show it ("同比 ▲12.3%"); None: no comparison."""
+        pct = self.delta_pct
+        if pct is None or not math.isfinite(pct):
+            return None
+        shown = round(pct, 1)
+        arrow = "▲" if shown > 0 else "▼" if shown < 0 else ""
+        mag = abs(shown)
+        number = f"{mag:,.0f}" if mag >= 1000 else f"{mag:.1f}"
+        return f"{self.delta_label} {arrow}{number}%".strip()
+
+    def delta_is_good(self) -> bool | None:
+        """True when the change goes the wanted way, False when not, None for no/zero change."""
+        pct = self.delta_pct
+        if pct is None or not math.isfinite(pct) or round(pct, 1) == 0:
+            return None
+        return (pct < 0) == self.good_when_down
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPainterPath, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
-from layers.panels import BarSpec, FunnelSpec, LineSpec
+from layers.panels import BarSpec, FunnelSpec, LineSpec, format_value
 from widgets.theme import (
     DARK,
     RGBA,
@@ -48,13 +48,6 @@ from widgets.theme import (
 )
 
 _BAR_WIDTH = 0.62  # of the category band
-
-
-def _fmt(fmt: str, value: float) -> str:
-    try:
-        return fmt.format(value)
-    except (ValueError, TypeError):
-        return f"{value:g}"
 
 
 def _ink(rgba: RGBA) -> tuple[int, int, int, int]:
@@ -274,7 +267,7 @@ class BarChart(_Panel):
         self._totals = base
         font = make_font(t, 9, f, bold=True)
         for i in range(n):
-            text = pg.TextItem(_fmt(s.value_format, base[i]), color=qcolor(t.text),
+            text = pg.TextItem(format_value(s.value_format, base[i]), color=qcolor(t.text),
                                anchor=(0, 0.5) if s.horizontal else (0.5, 1))
             text.setFont(font)
             pos = (base[i], i) if s.horizontal else (i, base[i])
@@ -386,11 +379,12 @@ class BarChart(_Panel):
         if i is None or s is None:
             self._plot.setToolTip("")
             return
-        lines = [f"{s.labels[i]}: {_fmt(s.value_format, self._totals[i])}"]
+        lines = [f"{s.labels[i]}: {format_value(s.value_format, self._totals[i])}"]
         if len(s.series) > 1:
             for k, vals in enumerate(s.series):
                 name = s.series_labels[k] if k < len(s.series_labels) else str(k + 1)
-                lines.append(f"  {name}: {_fmt(s.value_format, vals[i] if i < len(vals) else 0)}")
+                v = vals[i] if i < len(vals) else 0
+                lines.append(f"  {name}: {format_value(s.value_format, v)}")
         self._plot.setToolTip("\n".join(lines))
 
 
@@ -443,7 +437,7 @@ class _ValueAxis(pg.AxisItem):
         return super().tickValues(minVal, maxVal, size)[:1]  # major ticks only: a calm grid
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        out = [_fmt(self.fmt, v * scale) for v in values]
+        out = [format_value(self.fmt, v * scale) for v in values]
         return out if len(set(out)) == len(out) else super().tickStrings(values, scale, spacing)
 
 

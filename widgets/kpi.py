@@ -39,26 +39,6 @@ _TITLE_PT, _VALUE_PT, _DELTA_PT, _DETAIL_PT = 10.0, 26.0, 10.0, 9.0
 _MIN_PT = 5.0
 
 
-def delta_text(spec: KpiSpec) -> str | None:
-    """The delta line, e.g. "同比 ▲12.3%", or None when there is nothing to compare."""
-    pct = spec.delta_pct
-    if pct is None or not math.isfinite(pct):
-        return None
-    shown = round(pct, 1)
-    arrow = "▲" if shown > 0 else "▼" if shown < 0 else ""
-    mag = abs(shown)
-    number = f"{mag:,.0f}" if mag >= 1000 else f"{mag:.1f}"
-    return f"{spec.delta_label} {arrow}{number}%".strip()
-
-
-def delta_is_good(spec: KpiSpec) -> bool | None:
-    """True when the change goes the wanted way, False when not, None for no/zero change."""
-    pct = spec.delta_pct
-    if pct is None or not math.isfinite(pct) or round(pct, 1) == 0:
-        return None
-    return (pct < 0) == spec.good_when_down
-
-
 class KpiTile(QWidget):
     """Paints one ``KpiSpec``; emits ``clicked(key)``."""
 
@@ -114,7 +94,7 @@ class KpiTile(QWidget):
         if s is None:
             return [(tr("no_data"), 0)]
         lines = [(s.title, 0), (s.value or "—", 1)]
-        d = delta_text(s)
+        d = s.delta_text()
         if d:
             lines.append((d, 2))
         if s.detail:
@@ -186,7 +166,7 @@ class KpiTile(QWidget):
         fonts = self._fonts(min(self._cap, self.height_fit()))
         lines = self._lines()
         colors = {0: t.muted, 1: t.text, 3: t.muted}
-        good = delta_is_good(s) if s is not None else None
+        good = s.delta_is_good() if s is not None else None
         colors[2] = t.muted if good is None else t.good if good else t.bad
 
         gap = 2.0 * self._scale
