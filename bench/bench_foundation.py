@@ -94,7 +94,7 @@ def _child(args: list[str], cache: Path) -> dict:
 
 
 def ensure_demo(n: int) -> tuple[Path, float | None]:
-    from data.demo import generate_demo
+    from demo import generate_demo
 
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     path = DATA_DIR / f"demo-{n}.duckdb"

@@ -36,9 +36,9 @@ def main() -> None:
     parser.add_argument("--lang", default="zh")
     args = parser.parse_args()
 
-    from data.demo import generate_demo
     from data.extract import open_extract
     from data.filters import FilterState
+    from demo import generate_demo
     from exporters.html_map import export_html
 
     demo = args.demo or DATA_DIR / f"html-demo-{args.incidents}.duckdb"

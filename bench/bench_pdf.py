@@ -39,9 +39,9 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("COCKPIT_DATA_DIR", tempfile.mkdtemp(prefix="bench-pdf-audit-"))
 
-    from data.demo import generate_demo
     from data.extract import open_extract
     from data.filters import FilterState
+    from demo import generate_demo
     from exporters.pdf_briefing import export_pdf
     from exporters.pdf_style import ensure_gui
 

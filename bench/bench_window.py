@@ -26,7 +26,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def demo(n: int) -> Path:
-    from data.demo import generate_demo
+    from demo import generate_demo
 
     path = Path(tempfile.gettempdir()) / "cockpit-bench" / f"demo-{n}.duckdb"
     if not path.exists():

@@ -99,7 +99,7 @@ def soak(minutes: float, every: float, incidents: int, rotate: float,
          size: tuple[int, int]) -> dict:
     from dataclasses import replace
 
-    from data.demo import generate_demo
+    from demo import generate_demo
     from desktop.app import application
     from desktop.wall import WallWindow
     from desktop.wall_config import load_config

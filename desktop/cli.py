@@ -217,7 +217,7 @@ def _pct(rate: float | None) -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from data.demo import generate_demo
+    from demo import generate_demo
 
     manifest = generate_demo(args.out, incidents=args.incidents, seed=args.seed, dirty=args.dirty,
                              coord_system=args.coord_system,
@@ -316,7 +316,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def default_demo_path() -> Path:
     from data.cache import cache_dir
-    from data.demo import DEMO_VERSION
+    from demo import DEMO_VERSION
 
     return cache_dir() / "demo" / f"demo-county-v{DEMO_VERSION}.duckdb"
 
@@ -325,7 +325,7 @@ def ensure_demo() -> Path:
     """The built-in demo extract, generated on first use and then reused."""
     path = default_demo_path()
     if not path.exists():
-        from data.demo import generate_demo
+        from demo import generate_demo
 
         path.parent.mkdir(parents=True, exist_ok=True)
         print(f"building the demo county at {path} (once) ...", file=sys.stderr)

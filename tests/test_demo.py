@@ -1,4 +1,4 @@
-"""The demo county generator (data.demo), checked from the outside with DuckDB and shapely."""
+"""The demo county generator (demo), checked from the outside with DuckDB and shapely."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pytest
 import shapely
 
 from data.coords import gcj02_to_wgs84, haversine_m, wgs84_to_gcj02
-from data.demo import DemoManifest, generate_demo
 from data.schema import (
     AREA_LEVELS,
     DISPUTE_STATUSES,
@@ -23,6 +22,7 @@ from data.schema import (
     TABLES,
     Reason,
 )
+from demo import DemoManifest, generate_demo
 
 N = 20_000
 SEED = 20261120

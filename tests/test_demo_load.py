@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from factory import sha256
 
-from data.demo import generate_demo
 from data.extract import open_extract
+from demo import generate_demo
 
 
 @pytest.mark.parametrize("coord_system", ["wgs84", "gcj02", "bd09"])

@@ -49,7 +49,7 @@ def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Raw]:
-    from data.demo import generate_demo
+    from demo import generate_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     generate_demo(path, incidents=20_000, seed=11)

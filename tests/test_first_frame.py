@@ -20,7 +20,7 @@ from layers.scene import SceneOptions, build_scene, full_view
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from data.demo import generate_demo
+    from demo import generate_demo
 
     path = tmp_path_factory.mktemp("ff") / "demo.duckdb"
     generate_demo(path, incidents=8_000, seed=3)

@@ -38,10 +38,10 @@ from data.analysis.hotspots import (
     grid_hotspots,
     mann_kendall,
 )
-from data.demo import generate_demo
 from data.extract import open_extract
 from data.filters import FilterState
 from data.queries import Query
+from demo import generate_demo
 
 FWD = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
 INV = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)

@@ -90,7 +90,7 @@ def remote_urls(html: str) -> list[str]:
 # --------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from data.demo import generate_demo
+    from demo import generate_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     generate_demo(path, incidents=20_000, seed=11)

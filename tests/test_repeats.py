@@ -352,7 +352,7 @@ def test_near_repeat_looks_back_before_the_window(query: Query, world: dict) -> 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory):
-    from data.demo import generate_demo
+    from demo import generate_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     manifest = generate_demo(path, incidents=20_000, seed=11)

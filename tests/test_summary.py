@@ -43,7 +43,7 @@ WINDOW = (date(2026, 1, 1), date(2026, 3, 31))
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    from data.demo import generate_demo
+    from demo import generate_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     generate_demo(path, incidents=20_000, seed=11)

@@ -119,7 +119,7 @@ def test_tracker_calls_a_missing_file_stale_only_after_a_while(tmp_path: Path) -
 # -- the wall window ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demos(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from data.demo import generate_demo
+    from demo import generate_demo
 
     d = tmp_path_factory.mktemp("wall")
     a, b = d / "a.duckdb", d / "b.duckdb"

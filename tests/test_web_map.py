@@ -38,7 +38,7 @@ OUTSIDE = "http://127.0.0.1:9"  # loopback: "outside" for the policy, harmless i
 
 @pytest.fixture(scope="module")
 def demo_map(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    from data.demo import generate_demo
+    from demo import generate_demo
 
     work = tmp_path_factory.mktemp("webmap")
     generate_demo(work / "demo.duckdb", incidents=20_000, seed=11)

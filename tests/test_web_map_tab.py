@@ -46,7 +46,7 @@ SHOTS = os.environ.get("COCKPIT_SHOTS")
 # --------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from data.demo import generate_demo
+    from demo import generate_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     generate_demo(path, incidents=20_000, seed=11)

@@ -1,6 +1,6 @@
 """A deterministic demo county (示范县) written as a cockpit extract (DuckDB, schema v1).
 
-    from data.demo import generate_demo
+    from demo import generate_demo
     manifest = generate_demo("demo.duckdb", incidents=200_000, dirty=True)
 
 Same arguments give the same table contents: all randomness comes from
