@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-SUBCOMMANDS = ("validate", "report", "export", "demo", "nearest", "wall")
+SUBCOMMANDS = ("validate", "report", "export", "demo", "nearest", "wall", "install-desktop")
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 
 
@@ -58,7 +58,7 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="main.py", description="County command-centre cockpit")
+    parser = argparse.ArgumentParser(prog="cockpit", description="County command-centre cockpit")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("validate", help="check an extract and print its load report")
     p.add_argument("extract")
@@ -103,7 +103,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE",
                    help="wall settings and views (default: $COCKPIT_DATA_DIR/wall.toml, "
                    "else the built-in desktop/wall.toml)")
+    p = sub.add_parser("install-desktop", help="add the cockpit to the user's application "
+                       "menu (a .desktop file and an icon under ~/.local/share)")
+    p.add_argument("--uninstall", action="store_true", help="remove them again")
     return parser
+
+
+def cmd_install_desktop(args: argparse.Namespace) -> int:
+    from .desktop_entry import install, uninstall
+
+    try:
+        files = uninstall() if args.uninstall else install()
+    except OSError as exc:
+        return _fail(f"cannot write the menu entry: {exc}")
+    verb = "removed" if args.uninstall else "wrote"
+    for f in files:
+        print(f"{verb} {f}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _open(path: str, progress: bool = True) -> Any:
@@ -334,7 +350,7 @@ def ensure_demo() -> Path:
 
 
 def cmd_open(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="main.py", description="Open the cockpit on an "
+    parser = argparse.ArgumentParser(prog="cockpit", description="Open the cockpit on an "
                                      "extract (the built-in demo county without one). "
                                      f"Subcommands: {', '.join(SUBCOMMANDS)}.")
     parser.add_argument("extract", nargs="?")
@@ -365,6 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_nearest(args)
     if args.command == "export":
         return cmd_export(args)
+    if args.command == "install-desktop":
+        return cmd_install_desktop(args)
     return cmd_wall(args)
 
 
