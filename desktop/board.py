@@ -239,6 +239,7 @@ class CockpitBoard(QWidget):
         return True
 
     def set_theme(self, theme: Theme) -> None:
+        """Restyle for ``theme`` (called by the window, after its own restyle)."""
         if theme == self.theme:
             return
         self.theme = theme
@@ -312,9 +313,10 @@ class CockpitBoard(QWidget):
             self.panels.refresh()
 
     def _on_options(self, new: ViewOptions, old: ViewOptions) -> None:
+        # A theme change is applied by the window around the board (``set_theme``), after
+        # its own style sheet: a parent's new style sheet repolishes the children and
+        # restores the palettes they had before, so the children must come last.
         self._sync_buttons(new)
-        if new.theme != old.theme:
-            self.set_theme(THEMES.get(new.theme, DARK))
         if new.lang != old.lang:
             self.retranslate()
             self.refresh()  # the map first, the panels after it, as for a filter change

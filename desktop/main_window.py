@@ -59,6 +59,7 @@ class CockpitWindow(QMainWindow):
             session = CockpitSession(options, self)
         self.session = session
         self.interactive = interactive
+        self.scale = 1.0
         self.failures: list[tuple[str, str]] = []  # (what, first line), the last 50
         self._message: QMessageBox | None = None
         self.board = CockpitBoard(session, web_map=True)
@@ -84,7 +85,7 @@ class CockpitWindow(QMainWindow):
     # ================================================================ the parts
     @property
     def theme(self) -> Theme:
-        return self.board.theme
+        return THEMES.get(self.session.options.value.theme, THEMES["dark"])
 
     @property
     def lang(self) -> str:
@@ -160,6 +161,11 @@ class CockpitWindow(QMainWindow):
         for a in (self.a_dark, self.a_light):
             group.addAction(a)
             self.m_view.addAction(a)
+        self.m_help = bar.addMenu(tr("menu_help"))
+        self.a_manual = QAction(tr("menu_manual"), self,
+                                shortcut=QKeySequence.StandardKey.HelpContents)
+        self.a_manual.triggered.connect(self.show_manual)
+        self.m_help.addAction(self.a_manual)
         self.m_lang = self.m_view.addMenu(tr("menu_language"))
         lg = QActionGroup(self)
         self.a_langs: dict[str, QAction] = {}
@@ -177,7 +183,7 @@ class CockpitWindow(QMainWindow):
 
     # ================================================================ look
     def restyle(self) -> None:
-        t, s = self.theme, self.board.scale
+        t, s = self.theme, self.scale
         apply_theme(self, t, s)
         # the window's own background: a palette change alone did not repaint it on a
         # theme switch (the title stayed dark on dark)
@@ -213,6 +219,7 @@ class CockpitWindow(QMainWindow):
             if app is not None:  # menus, scroll bars and tooltips follow the application palette
                 apply_theme(app, self.theme)
             self.restyle()
+            self.board.set_theme(self.theme)  # the board after the window (see board.py)
         if new.lang != old.lang:
             self._retranslate()
         self._sync_menus()
@@ -224,6 +231,8 @@ class CockpitWindow(QMainWindow):
         self.m_file.setTitle(tr("menu_file"))
         self.m_view.setTitle(tr("menu_view"))
         self.m_lang.setTitle(tr("menu_language"))
+        self.m_help.setTitle(tr("menu_help"))
+        self.a_manual.setText(tr("menu_manual"))
         for a, key in ((self.a_open, "menu_open"), (self.a_report, "menu_load_report"),
                        (self.a_quit, "menu_quit"), (self.a_dark, "menu_theme_dark"),
                        (self.a_light, "menu_theme_light")):
@@ -232,8 +241,11 @@ class CockpitWindow(QMainWindow):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if self.board.set_scale(scale_for(self.width(), self.height())):
-            self.restyle()
+        factor = scale_for(self.width(), self.height())
+        if abs(factor - self.scale) > 0.04:
+            self.scale = factor
+            self.restyle()  # the window first, then the board (see board.py)
+            self.board.set_scale(factor)
 
     # ================================================================ following the session
     def _on_state(self, state: FilterState) -> None:
@@ -311,6 +323,18 @@ class CockpitWindow(QMainWindow):
                                               "DuckDB (*.duckdb *.db);;*")
         if path:
             self.open_path(path)
+
+    def show_manual(self) -> None:
+        """帮助 → 使用手册: the guide, offline, in the window's language."""
+        from .manual import ManualWindow
+
+        win = getattr(self, "_manual", None)
+        if win is None:
+            win = self._manual = ManualWindow(self.lang, self)
+        else:
+            win.show_language(self.lang)
+        win.show()
+        win.raise_()
 
     def show_load_report(self) -> None:
         ex = self.extract
