@@ -203,7 +203,7 @@ def _to_mercator(geoms: np.ndarray, crs: str | None) -> np.ndarray:
 
     if not crs:
         b = shapely.total_bounds(geoms)
-        if not (np.all(np.isfinite(b)) and -180 <= b[0] and b[2] <= 180 and -90 <= b[1]
+        if not (np.all(np.isfinite(b)) and b[0] >= -180 and b[2] <= 180 and b[1] >= -90
                 and b[3] <= 90):
             raise ReferenceFileError("no coordinate system, and the coordinates are not lon/lat")
         crs = "EPSG:4326"
