@@ -1,4 +1,8 @@
-"""The cockpit as a PNG at any size, headless (no window is shown on any screen)."""
+"""The cockpit as a PNG at any size, headless (no window is shown on any screen).
+
+The picture is taken once the panels, the map and the base map's visible tiles are all
+drawn (a missing tile is a gap, not a wait) and the reference layers are read.
+"""
 
 from __future__ import annotations
 
@@ -33,13 +37,22 @@ def export_png(path: str, out: str, size: tuple[int, int], state: FilterState,
 
     def settled() -> bool:
         return (win.extract is not None and not win.jobs.busy() and win.panels is not None
-                and win.panels.state == win.store.state and win.scene is not None)
+                and win.panels.state == win.store.state and win.scene is not None
+                and (backdrop is None or backdrop.settled()))
 
     while not failed and win.extract is None and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.005)
     if failed:
         raise RuntimeError(failed[0])
+    backdrop = getattr(win, "backdrop", None)
+    own = None
+    if backdrop is None:  # a window without its own (before the session refactor wires it)
+        from .backdrop import BackdropController
+        from .settings import load_settings
+
+        own = backdrop = BackdropController(win.canvas, load_settings(),
+                                            win.extract.areas.extent())
     win.store.set(state)
     if len(state.areas) == 1:
         win.zoom_to_area(next(iter(state.areas)))
@@ -50,6 +63,8 @@ def export_png(path: str, out: str, size: tuple[int, int], state: FilterState,
         app.processEvents()
     image = win.grab()
     ok = image.save(out, "PNG")
+    if own is not None:
+        own.close()
     win.close()
     if not ok:
         raise OSError(f"cannot write {out}")

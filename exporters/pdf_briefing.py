@@ -59,6 +59,7 @@ from data.extract import Extract
 from data.filters import FilterState
 from data.queries import Query, Viewport
 from layers import dashboard
+from layers.backdrop import Backdrop
 from layers.briefing import (
     GAP_ROWS,
     REPEAT_ROWS,
@@ -75,7 +76,6 @@ from layers.briefing import (
     town_states,
     unit_table,
 )
-from layers.backdrop import Backdrop
 from layers.drawables import LayerSpec, LegendEntry, Points
 from layers.i18n import LANGUAGES, tr
 from layers.scene import (

@@ -100,7 +100,10 @@ def _symbol(p: QPainter, e: LegendEntry, c: QPointF, size: float) -> None:
     p.setPen(QPen(qcolor((255, 255, 255, 200)), 1))
     p.setBrush(qcolor(e.color))
     r = size / 2
-    if e.symbol == "s":
+    if e.symbol == "line":  # a reference layer's line, as thick as on the map (within reason)
+        p.setPen(QPen(qcolor(e.color), max(1.0, min(e.size, size * 0.5))))
+        p.drawLine(QPointF(c.x() - r * 1.2, c.y()), QPointF(c.x() + r * 1.2, c.y()))
+    elif e.symbol == "s":
         p.drawRect(QRectF(c.x() - r, c.y() - r, size, size))
     elif e.symbol in ("t", "d", "star", "h"):
         path = QPainterPath()

@@ -1,0 +1,113 @@
+"""The base map and the reference layers of the settings, for a canvas or for an export.
+
+``BackdropController(canvas, settings)`` is what a window needs: the base map attached
+(``desktop.basemap``) and the reference files read once on a worker thread, then given
+to the canvas, which draws them under every scene and simplifies them per zoom. Files
+that cannot be used are skipped with a notice (``warnings``); ``changed`` says when the
+reference layers arrived, so the legend and the layer list can be refreshed.
+
+``load_backdrop(settings)`` is the same synchronously, for headless exports (PDF,
+HTML): it returns a ``layers.backdrop.Backdrop`` and the notices.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+from PySide6.QtCore import QObject, Signal
+
+from data.reference import ReferenceLayer, ReferenceStyle, load_references
+from layers.backdrop import Backdrop
+from widgets.map_canvas import MapCanvas
+
+from .basemap import BasemapController, attach_basemap, open_tiles
+from .settings import Notice, Settings
+
+
+def _failed(style: ReferenceStyle, reason: str) -> Notice:
+    return Notice("reference_failed", (("name", style.name), ("path", str(style.path)),
+                                       ("error", reason)))
+
+
+def load_backdrop(settings: Settings, extent: tuple[float, float, float, float] | None = None
+                  ) -> tuple[Backdrop, list[Notice]]:
+    """Tiles opened and reference files read now (headless exports); never raises."""
+    notes: list[Notice] = []
+    source, warning = open_tiles(settings.tiles, extent)
+    if warning:
+        notes.append(Notice("basemap_failed", (("error", warning),)))
+    layers, failed = load_references(settings.reference_layers)
+    notes += [_failed(s, r) for s, r in failed]
+    return Backdrop(source, settings.tiles.datum if source is not None else "wgs84",
+                    source.attribution if source is not None else None, tuple(layers)), notes
+
+
+class _Relay(QObject):
+    done = Signal(object, object)  # layers, notices
+
+
+class BackdropController(QObject):
+    """The settings' base map and reference layers on one canvas."""
+
+    changed = Signal()
+
+    def __init__(self, canvas: MapCanvas, settings: Settings,
+                 extent: tuple[float, float, float, float] | None = None) -> None:
+        super().__init__(canvas)
+        self.canvas = canvas
+        self.settings = settings
+        self.warnings: list[Notice] = []
+        self.basemap: BasemapController | None = None
+        self.reference: tuple[ReferenceLayer, ...] = ()
+        self.basemap, warning = attach_basemap(canvas, settings.tiles, extent)
+        if warning:
+            self.warnings.append(Notice("basemap_failed", (("error", warning),)))
+        self._relay = _Relay()
+        self._relay.done.connect(self._loaded)
+        self._thread: threading.Thread | None = None
+        if settings.reference_layers:
+            self._thread = threading.Thread(target=self._load, name="cockpit-reference",
+                                            daemon=True)
+            self._thread.start()
+
+    def _load(self) -> None:
+        try:
+            layers, failed = load_references(self.settings.reference_layers)
+            notes = [_failed(s, r) for s, r in failed]
+        except Exception as exc:  # an unforeseen failure: a notice, not a crash
+            layers, notes = [], [Notice("reference_failed", (
+                ("name", "*"), ("path", ""), ("error", f"{type(exc).__name__}: {exc}")))]
+        with contextlib.suppress(RuntimeError):  # the window closed meanwhile
+            self._relay.done.emit(layers, notes)
+
+    def _loaded(self, layers: list[ReferenceLayer], notes: list[Notice]) -> None:
+        self._thread = None
+        self.reference = tuple(layers)
+        self.warnings += notes
+        self.canvas.set_reference(self.reference)
+        self.changed.emit()
+
+    def loading(self) -> bool:
+        return self._thread is not None
+
+    def idle(self) -> bool:
+        """No worker of this backdrop is reading a file or decoding a tile."""
+        return not self.loading() and (self.basemap is None or self.basemap.idle())
+
+    def settled(self) -> bool:
+        """Reference layers read and the view's tiles all drawn (or known gaps)."""
+        return not self.loading() and self.canvas.basemap_settled()
+
+    def backdrop(self) -> Backdrop:
+        """The same pieces for an export made from this window (PDF, HTML)."""
+        b = self.basemap
+        return Backdrop(b.source if b is not None else None,
+                        b.info.datum if b is not None else "wgs84",
+                        b.info.attribution if b is not None else None, self.reference)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._thread.join(30.0)
+        if self.basemap is not None:
+            self.basemap.close()
