@@ -80,7 +80,9 @@ def tiles_in(x0: float, y0: float, x1: float, y1: float, z: int) -> list[TileKey
     r1 = min(n - 1, math.floor((ORIGIN - min(y0, y1)) / s - 1e-9))
     if c1 < c0 or r1 < r0:
         return []
-    cx, cy = (c0 + c1) / 2, (r0 + r1) / 2
+    # the view's centre in tile units: tiles whose centre is nearest it come first
+    cx = ((x0 + x1) / 2 + ORIGIN) / s - 0.5
+    cy = (ORIGIN - (y0 + y1) / 2) / s - 0.5
     keys = [(z, c, r) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
     keys.sort(key=lambda k: (k[1] - cx) ** 2 + (k[2] - cy) ** 2)
     return keys

@@ -283,6 +283,7 @@ class MapCanvas(pg.PlotWidget):
         self.basemap: BasemapItem | None = None
         self._reference: tuple[ReferenceLayer, ...] = ()
         self._reference_px = 0.0  # the resolution the reference layers were drawn for
+        self._placed = False  # a view was set: before it, no tile is worth asking for
         self.tiles_over_limit = 0
         """Views for which the base map would have needed too many tiles (not drawn)."""
         self._hidden: set[str] = set()
@@ -408,9 +409,12 @@ class MapCanvas(pg.PlotWidget):
 
     def _update_tiles(self) -> None:
         b = self.basemap
-        if b is None or self.width() < 2:
+        if b is None or self.width() < 2 or not self._placed:
             return
-        vb = self.getViewBox()
+        try:
+            vb = self.getViewBox()
+        except AttributeError:  # closing: the plot item is gone
+            return
         (x0, x1), (y0, y1) = vb.viewRange()
         px = max(1.0, vb.width() or self.width())
         metres_per_device_px = (x1 - x0) / (px * self.devicePixelRatioF())
@@ -439,6 +443,7 @@ class MapCanvas(pg.PlotWidget):
         return float(dx[0]), float(dy[0])
 
     def set_view(self, view: Viewport) -> None:
+        self._placed = True
         dx, dy = self._offset((view.x0 + view.x1) / 2, (view.y0 + view.y1) / 2)
         self.getViewBox().setRange(xRange=(view.x0 + dx, view.x1 + dx),
                                    yRange=(view.y0 + dy, view.y1 + dy), padding=0.0)
@@ -474,6 +479,7 @@ class MapCanvas(pg.PlotWidget):
         super().closeEvent(event)
 
     def zoom_to(self, mx: float, my: float, span_m: float = 3000.0) -> None:
+        self._placed = True
         dx, dy = self._offset(mx, my)
         mx, my = mx + dx, my + dy
         aspect = self.height() / max(1, self.width())
