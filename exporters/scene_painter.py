@@ -247,7 +247,12 @@ def _raster(ctx: Ctx, d: Raster, f: MapFrame) -> None:
     x0, y0, x1, y1 = d.extent
     target = QRectF(QPointF(float(f.x(x0)), float(f.y(y1))), QPointF(float(f.x(x1)),
                                                                        float(f.y(y0))))
-    ctx.painter.drawImage(target, raster_image(d))
+    p = ctx.painter
+    # Qt's PDF engine carries the last fill's opacity over to an image: after a
+    # translucent fill (a reference layer's) the raster would print almost invisible.
+    p.setPen(QColor(0, 0, 0))
+    p.setBrush(QColor(0, 0, 0))
+    p.drawImage(target, raster_image(d))
 
 
 def _lines(ctx: Ctx, d: Lines, f: MapFrame) -> None:

@@ -41,11 +41,24 @@ def tile_range(lon0: float, lat0: float, lon1: float, lat1: float, z: int
     return range(int(x0 // 256), int(x1 // 256) + 1), range(int(y0 // 256), int(y1 // 256) + 1)
 
 
+Shape = tuple[Sequence[tuple[float, float]], RGB | None, RGB | None, int]
+"""A ring or line of lon/lat, its fill (None: a line), its outline, its width in pixels."""
+
+
 def tile_image(z: int, x: int, y: int, background: RGB, grid: RGB | None,
                markers: Sequence[tuple[float, float, RGB, int]], label: bool,
-               fmt: str = "png") -> bytes:
+               fmt: str = "png", shapes: Sequence[Shape] = ()) -> bytes:
     img = Image.new("RGB", (256, 256), background)
     draw = ImageDraw.Draw(img)
+    for coords, fill, outline, width in shapes:
+        pts = [pixel(lon, lat, z) for lon, lat in coords]
+        xs, ys = [p[0] - x * 256 for p in pts], [p[1] - y * 256 for p in pts]
+        if max(xs) < -8 or min(xs) > 264 or max(ys) < -8 or min(ys) > 264:
+            continue
+        if fill is not None:
+            draw.polygon(list(zip(xs, ys, strict=True)), fill=fill, outline=outline)
+        else:
+            draw.line(list(zip(xs, ys, strict=True)), fill=outline, width=width)
     if grid is not None:
         for k in range(0, 256, 64):
             draw.line([(k, 0), (k, 255)], fill=grid)
@@ -68,7 +81,8 @@ def write_mbtiles(path: str | Path, bounds: tuple[float, float, float, float],
                   markers: Sequence[tuple[float, float, RGB, int]] = (), label: bool = False,
                   attribution: str | None = "测试底图", broken: Iterable[tuple[int, int, int]] = (),
                   skip: Iterable[tuple[int, int, int]] = (), fmt: str = "png",
-                  extra_metadata: dict[str, str] | None = None) -> int:
+                  extra_metadata: dict[str, str] | None = None,
+                  shapes: Sequence[Shape] = ()) -> int:
     """Tiles over ``bounds`` (lon0, lat0, lon1, lat1) at ``zooms``; returns how many.
 
     ``scheme`` is the row order written (``tms``: rows from the south, the MBTiles
@@ -101,7 +115,7 @@ def write_mbtiles(path: str | Path, bounds: tuple[float, float, float, float],
                 if (z, x, y) in skip:
                     continue
                 data = b"not an image" if (z, x, y) in broken else tile_image(
-                    z, x, y, background, grid, markers, label, fmt)
+                    z, x, y, background, grid, markers, label, fmt, shapes)
                 row = y if scheme == "xyz" else (1 << z) - 1 - y
                 con.execute("INSERT INTO tiles VALUES (?, ?, ?, ?)", (z, x, row, data))
                 n += 1
