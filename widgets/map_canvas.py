@@ -212,7 +212,11 @@ def _polylines_item(d: Polylines, scale: float) -> pg.PlotCurveItem:
 
 
 class ClusterItem(pg.GraphicsObject):
-    """Groups of symbols drawn in screen space (``painting.glyphs``), in spec order."""
+    """Groups of symbols drawn in screen space (``painting.glyphs``), in spec order.
+
+    Each glyph is painted once into a small image (its size on screen does not change
+    with the view) and blitted at paint time: drawing rings and text for hundreds of
+    groups at every frame of a pan cost more than the rest of the map."""
 
     def __init__(self, d: Clusters, scale: float, family: str,
                  ink: Callable[[], QColor]) -> None:
@@ -223,6 +227,8 @@ class ClusterItem(pg.GraphicsObject):
         self.ink = ink
         self._colors = np.asarray(d.class_colors).tolist()
         self._totals = d.totals.tolist()
+        self._sprites: dict[int, QImage] = {}
+        self._sprite_ink: tuple[int, float] | None = None
         finite = np.isfinite(d.x) & np.isfinite(d.y)
         self._bounds = QRectF(float(d.x[finite].min()), float(d.y[finite].min()),
                               float(np.ptp(d.x[finite])) or 1.0,
@@ -234,23 +240,45 @@ class ClusterItem(pg.GraphicsObject):
     def diameter(self, i: int) -> float:
         return cluster_diameter(self._totals[i], self.scale)
 
+    def _sprite(self, i: int, ink: QColor, ratio: float) -> QImage:
+        img = self._sprites.get(i)
+        if img is None:
+            d = self.diameter(i)
+            side = math.ceil(d * 2.0 + 4)  # room for the badge on the top right
+            img = QImage(round(side * ratio), round(side * ratio),
+                         QImage.Format.Format_ARGB32_Premultiplied)
+            img.setDevicePixelRatio(ratio)
+            img.fill(0)
+            light_ink = ink.lightness() > 128
+            center = QColor(16, 28, 46, 235) if light_ink else QColor(255, 255, 255, 235)
+            outline = QColor(255, 255, 255, 220) if light_ink else QColor(60, 60, 60, 200)
+            p = QPainter(img)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+            paint_cluster(p, side / 2, side / 2, d, self.d.counts[i].tolist(), self._colors,
+                          int(self.d.badges[i]), bool(self.d.faded[i]), self.font, center,
+                          ink, outline)
+            p.end()
+            self._sprites[i] = img
+        return img
+
     def paint(self, p: QPainter, *args: object) -> None:
         t = p.transform()
         ink = self.ink()
-        light_ink = ink.lightness() > 128
-        center = QColor(16, 28, 46, 235) if light_ink else QColor(255, 255, 255, 235)
-        outline = QColor(255, 255, 255, 220) if light_ink else QColor(60, 60, 60, 200)
+        ratio = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        if self._sprite_ink != (ink.rgba(), ratio):  # a theme switch: paint them again
+            self._sprites.clear()
+            self._sprite_ink = (ink.rgba(), ratio)
         p.save()
         p.resetTransform()
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         box = QRectF(p.viewport()).adjusted(-60, -60, 60, 60)
         for i in range(len(self.d)):
             pt = t.map(QPointF(float(self.d.x[i]), float(self.d.y[i])))
             if not box.contains(pt):
                 continue
-            paint_cluster(p, pt.x(), pt.y(), self.diameter(i), self.d.counts[i].tolist(),
-                          self._colors, int(self.d.badges[i]), bool(self.d.faded[i]),
-                          self.font, center, ink, outline)
+            img = self._sprite(i, ink, ratio)
+            half = img.width() / ratio / 2
+            p.drawImage(QPointF(round(pt.x() - half), round(pt.y() - half)), img)
         p.restore()
 
 
