@@ -6,8 +6,8 @@ to the canvas, which draws them under every scene and simplifies them per zoom. 
 that cannot be used are skipped with a notice (``warnings``); ``changed`` says when the
 reference layers arrived, so the legend and the layer list can be refreshed.
 
-``load_backdrop(settings)`` is the same synchronously, for headless exports (PDF,
-HTML): it returns a ``layers.backdrop.Backdrop`` and the notices.
+``load_backdrop(settings)`` (``desktop.backdrop_files``, Qt-free) is the same
+synchronously, for headless exports (PDF, HTML).
 """
 
 from __future__ import annotations
@@ -17,30 +17,15 @@ import threading
 
 from PySide6.QtCore import QObject, Signal
 
-from data.reference import ReferenceLayer, ReferenceStyle, load_references
+from data.reference import ReferenceLayer, load_references
 from layers.backdrop import Backdrop
 from widgets.map_canvas import MapCanvas
 
-from .basemap import BasemapController, attach_basemap, open_tiles
+from .backdrop_files import basemap_failed, load_backdrop, reference_failed
+from .basemap import BasemapController, attach_basemap
 from .settings import Notice, Settings
 
-
-def _failed(style: ReferenceStyle, reason: str) -> Notice:
-    return Notice("reference_failed", (("name", style.name), ("path", str(style.path)),
-                                       ("error", reason)))
-
-
-def load_backdrop(settings: Settings, extent: tuple[float, float, float, float] | None = None
-                  ) -> tuple[Backdrop, list[Notice]]:
-    """Tiles opened and reference files read now (headless exports); never raises."""
-    notes: list[Notice] = []
-    source, warning = open_tiles(settings.tiles, extent)
-    if warning:
-        notes.append(Notice("basemap_failed", (("error", warning),)))
-    layers, failed = load_references(settings.reference_layers)
-    notes += [_failed(s, r) for s, r in failed]
-    return Backdrop(source, settings.tiles.datum if source is not None else "wgs84",
-                    source.attribution if source is not None else None, tuple(layers)), notes
+__all__ = ["BackdropController", "load_backdrop"]
 
 
 class _Relay(QObject):
@@ -62,7 +47,7 @@ class BackdropController(QObject):
         self.reference: tuple[ReferenceLayer, ...] = ()
         self.basemap, warning = attach_basemap(canvas, settings.tiles, extent)
         if warning:
-            self.warnings.append(Notice("basemap_failed", (("error", warning),)))
+            self.warnings.append(basemap_failed(warning))
         self._relay = _Relay()
         self._relay.done.connect(self._loaded)
         self._thread: threading.Thread | None = None
@@ -74,7 +59,7 @@ class BackdropController(QObject):
     def _load(self) -> None:
         try:
             layers, failed = load_references(self.settings.reference_layers)
-            notes = [_failed(s, r) for s, r in failed]
+            notes = [reference_failed(s, r) for s, r in failed]
         except Exception as exc:  # an unforeseen failure: a notice, not a crash
             layers, notes = [], [Notice("reference_failed", (
                 ("name", "*"), ("path", ""), ("error", f"{type(exc).__name__}: {exc}")))]

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from data.tiles import LRUCache, TileError, TileKey, TileSource, open_source
+from data.tiles import LRUCache, TileKey, TileSource
 from widgets.basemap import BasemapInfo
 from widgets.map_canvas import MapCanvas
 
+from .backdrop_files import open_tiles
 from .settings import TileSettings
 
 _GAP = "gap"
@@ -183,20 +184,6 @@ class BasemapController(QObject):
         with contextlib.suppress(RuntimeError, TypeError):
             self.canvas.tiles_wanted.disconnect(self.loader.request)
         self.loader.close()
-
-
-def open_tiles(tiles: TileSettings, extent: tuple[float, float, float, float] | None = None
-               ) -> tuple[TileSource | None, str | None]:
-    """The configured source (None when nothing is configured) and why it failed, if it
-    did (shown as the ``basemap_failed`` notice)."""
-    if tiles.mbtiles is None and tiles.xyz is None:
-        return None, None
-    try:
-        return open_source(tiles.mbtiles, tiles.xyz, tiles.attribution, extent), None
-    except (TileError, OSError) as exc:
-        return None, str(exc)
-    except Exception as exc:  # sqlite3 and friends: never a crash for a bad file
-        return None, f"{type(exc).__name__}: {exc}"
 
 
 def attach_basemap(canvas: MapCanvas, tiles: TileSettings,

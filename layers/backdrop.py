@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from data.coords import mercator_to_lonlat
 from data.queries import Viewport
 from data.reference import ReferenceLayer
 from data.tiles import TileSource
@@ -67,3 +68,28 @@ def reference_specs(layers: Sequence[ReferenceLayer], view: Viewport) -> list[La
                              meta={"path": str(st.path), "crs": layer.crs,
                                    "vertices": layer.vertices}))
     return out
+
+
+def _lonlat(x: np.ndarray, y: np.ndarray) -> list[list[float]]:
+    lon, lat = mercator_to_lonlat(x, y)
+    return np.round(np.column_stack([lon, lat]), 6).tolist()
+
+
+def reference_geojson(layer: ReferenceLayer, metres_per_px: float) -> dict:
+    """The layer as a GeoJSON FeatureCollection in lon/lat (WGS84), simplified to
+    ``metres_per_px``: polygons with their names, lines as one MultiLineString."""
+    shapes = layer.at_resolution(metres_per_px)
+    features = [{"type": "Feature", "properties": {"name": name},
+                 "geometry": {"type": "Polygon",
+                              "coordinates": [_lonlat(r[:, 0], r[:, 1]) for r in rings]}}
+                for rings, name in zip(shapes.rings, shapes.ring_names, strict=True) if rings]
+    if len(shapes.line_x):
+        breaks = np.flatnonzero(~np.isfinite(shapes.line_x))
+        parts, start = [], 0
+        for end in [*breaks.tolist(), len(shapes.line_x)]:
+            if end - start >= 2:
+                parts.append(_lonlat(shapes.line_x[start:end], shapes.line_y[start:end]))
+            start = end + 1
+        features.append({"type": "Feature", "properties": {"name": layer.style.name},
+                         "geometry": {"type": "MultiLineString", "coordinates": parts}})
+    return {"type": "FeatureCollection", "features": features}

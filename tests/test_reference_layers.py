@@ -214,3 +214,23 @@ def test_pdf_shows_the_reference_layer(tmp_path: Path, monkeypatch) -> None:
         rgb = np.asarray(Image.open(page).convert("RGB")).astype(int)
         found += int((np.abs(rgb - np.array(GREEN)).sum(axis=2) < 60).sum())
     assert found > 30, found
+
+
+def test_html_map_carries_the_reference_layer(tmp_path: Path) -> None:
+    from data.extract import open_extract
+    from data.filters import FilterState
+    from exporters.html_map import export_html
+
+    layer = load_reference(ReferenceStyle(write_layers(tmp_path), "<b>路网</b>", (*GREEN, 255),
+                                          3.0, (255, 0, 0, 64)))
+    ex = open_extract(factory.write_extract(tmp_path / "x.duckdb", factory.full_tables(20)))
+    out = tmp_path / "m.html"
+    summary = export_html(ex, FilterState(), out, reference=[layer])
+    page = out.read_text(encoding="utf-8")
+    assert summary["reference_layers"] == 1
+    # the name is text in the layer control (escaped), never markup
+    assert "<b>路网</b>" not in page
+    assert '"\\u0026lt;b\\u0026gt;\\u8def\\u7f51\\u0026lt;/b\\u0026gt;" : geo_json' in page
+    assert '"color": "#00ff00"' in page and '"fillColor": "#ff0000"' in page
+    # the road's vertices back in lon/lat (written in CGCS2000 / Gauss-Kruger)
+    assert "[[[115.02, 27.03], [115.08, 27.07], [115.15, 27.06]]]" in page
