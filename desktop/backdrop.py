@@ -19,7 +19,10 @@ from PySide6.QtCore import QObject, Signal
 
 from data.reference import ReferenceLayer, load_references
 from layers.backdrop import Backdrop
+from layers.drawables import LegendEntry
+from layers.i18n import tr
 from widgets.map_canvas import MapCanvas
+from widgets.reference_button import ReferenceButton
 
 from .backdrop_files import basemap_failed, load_backdrop, reference_failed
 from .basemap import BasemapController, attach_basemap
@@ -48,6 +51,7 @@ class BackdropController(QObject):
         self.basemap, warning = attach_basemap(canvas, settings.tiles, extent)
         if warning:
             self.warnings.append(basemap_failed(warning))
+        self.button: ReferenceButton | None = None
         self._relay = _Relay()
         self._relay.done.connect(self._loaded)
         self._thread: threading.Thread | None = None
@@ -71,7 +75,32 @@ class BackdropController(QObject):
         self.reference = tuple(layers)
         self.warnings += notes
         self.canvas.set_reference(self.reference)
+        self._fill_button()
         self.changed.emit()
+
+    # ------------------------------------------------------------------ the layer list
+    def bind(self, button: ReferenceButton) -> None:
+        """``button`` lists the reference layers and shows or hides them on the canvas."""
+        self.button = button
+        button.layer_toggled.connect(self._toggle)
+        self._fill_button()
+
+    def _fill_button(self) -> None:
+        if self.button is not None:
+            refs = self.canvas.reference_layers()
+            self.button.set_layers(list(refs.values()), {n for n in refs
+                                                         if not self.canvas.layer_visible(n)})
+
+    def _toggle(self, name: str, on: bool) -> None:
+        self.canvas.set_layer_visible(name, on)
+        self.changed.emit()
+
+    def legend_section(self, lang: str | None = None
+                       ) -> list[tuple[str, tuple[LegendEntry, ...]]]:
+        """The legend's section for the reference layers shown (none: an empty list)."""
+        entries = tuple(e for name, spec in self.canvas.reference_layers().items()
+                        if self.canvas.layer_visible(name) for e in spec.legend)
+        return [(tr("layer_reference", lang), entries)] if entries else []
 
     def loading(self) -> bool:
         return self._thread is not None

@@ -234,3 +234,29 @@ def test_html_map_carries_the_reference_layer(tmp_path: Path) -> None:
     assert '"color": "#00ff00"' in page and '"fillColor": "#ff0000"' in page
     # the road's vertices back in lon/lat (written in CGCS2000 / Gauss-Kruger)
     assert "[[[115.02, 27.03], [115.08, 27.07], [115.15, 27.06]]]" in page
+
+
+def test_layer_list_toggles_and_the_legend_follows(canvas: MapCanvas, tmp_path: Path,
+                                                   qtbot) -> None:
+    from desktop.settings import ReferenceStyle as Style  # the same class, via the settings
+    from widgets.reference_button import ReferenceButton
+
+    settings = Settings(reference_layers=(Style(write_layers(tmp_path), "路网",
+                                                (*GREEN, 255), 4.0),))
+    ctl = BackdropController(canvas, settings)
+    button = ReferenceButton()
+    qtbot.addWidget(button)
+    ctl.bind(button)
+    qtbot.waitUntil(lambda: not ctl.loading(), timeout=20_000)
+    assert list(button.actions_by_name) == ["reference.0"] and not button.isHidden()
+    [(title, entries)] = ctl.legend_section("zh")
+    assert title == "参考图层" and [e.label for e in entries] == ["路网"]
+    mid = ((ROAD[0][0] + ROAD[1][0]) / 2, (ROAD[0][1] + ROAD[1][1]) / 2)
+    qtbot.wait(30)
+    assert pixel(canvas, canvas.grab().toImage(), *mid) == GREEN
+    with qtbot.waitSignal(ctl.changed):
+        button.actions_by_name["reference.0"].setChecked(False)
+    qtbot.wait(30)
+    assert pixel(canvas, canvas.grab().toImage(), *mid) == (11, 26, 46)
+    assert ctl.legend_section("zh") == []
+    ctl.close()
