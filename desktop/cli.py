@@ -278,6 +278,26 @@ def _size(text: str) -> tuple[int, int] | None:
     return (w, h) if 16 <= w <= 7680 and 16 <= h <= 4320 else None
 
 
+def _backdrop(ex: Any, tiles: bool = True) -> Any:
+    """The settings' base map (``tiles``) and reference layers; what cannot be used is
+    said on stderr and left out."""
+    import dataclasses
+
+    from .backdrop_files import load_backdrop
+    from .settings import load_settings
+
+    settings = load_settings()
+    if not tiles:
+        settings = dataclasses.replace(settings, tiles=dataclasses.replace(
+            settings.tiles, mbtiles=None, xyz=None))
+    for n in settings.warnings:
+        print(n.text(), file=sys.stderr)
+    backdrop, notes = load_backdrop(settings, ex.areas.extent())
+    for n in notes:
+        print(n.text(), file=sys.stderr)
+    return backdrop
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Headless exports; each one is written to the audit log."""
     if not args.pdf and (args.paper or args.atlas):
@@ -302,16 +322,19 @@ def cmd_export(args: argparse.Namespace) -> int:
         elif args.pdf:
             from exporters.pdf_briefing import export_pdf
 
+            backdrop = _backdrop(ex)
             try:
                 summary = export_pdf(ex, state, args.pdf, lang=args.lang,
-                                     paper=args.paper or "a4", atlas=args.atlas)
+                                     paper=args.paper or "a4", atlas=args.atlas,
+                                     backdrop=backdrop)
             except (RuntimeError, OSError) as exc:
                 return _fail(f"cannot write {args.pdf}: {exc}")
             action, out = "export_pdf", args.pdf
         elif args.html:
             from exporters.html_map import export_html
 
-            summary = export_html(ex, state, args.html, lang=args.lang)
+            summary = export_html(ex, state, args.html, lang=args.lang,
+                                  reference=_backdrop(ex, tiles=False).reference)
             action, out = "export_html", args.html
         else:
             from exporters.tables import export_xlsx

@@ -76,6 +76,7 @@ class CockpitWindow(QMainWindow):
         self.board.panels.failed.connect(lambda e: self._note_failure("panels", e))
         self.board.panels.shown.connect(lambda _p: self._update_header())
         self.board.frame_ready.connect(self.frame_ready)
+        self.board.notices_changed.connect(self._show_notices)
         self._clock = QTimer(self, interval=30_000)
         self._clock.timeout.connect(self._update_header)
         self._clock.start()
@@ -287,6 +288,13 @@ class CockpitWindow(QMainWindow):
                 f"color: {css(self.theme.bad if alarm else self.theme.good)};")
         self.window_label.setText(window_text(st, self.lang))
 
+    def _show_notices(self) -> None:
+        """What the base map and reference layers could not do (a bad settings entry, a
+        missing file): said in the status bar, the rest of the map carries on."""
+        notices = self.board.notices()
+        if notices:
+            self.statusBar().showMessage("  ".join(notices), 30_000)
+
     def _note_failure(self, what: str, first_line: str) -> None:
         # A failure shows in the place of what failed; the status bar keeps the last one.
         self.failures.append((what, first_line))
@@ -352,8 +360,7 @@ class CockpitWindow(QMainWindow):
         self._clock.stop()
         if self.session.parent() is self:  # a session this window made ends with it
             self.session.close()
-        if self.board.web_map is not None:
-            self.board.web_map.close()
+        self.board.close()
         super().closeEvent(event)
 
 

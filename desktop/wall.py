@@ -351,6 +351,7 @@ class WallWindow(QWidget):
             QApplication.restoreOverrideCursor()
             self._cursor_hidden = False
         self.session.close()
+        self.board.close()
         super().closeEvent(event)
 
 

@@ -505,6 +505,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "filter_dispute_levels": ("纠纷层级", "Dispute levels"),
     "filter_dispute_statuses": ("纠纷状态", "Dispute statuses"),
     "filter_mediator_kinds": ("调解力量", "Mediator kinds"),
+    "settings_bad_datum": ("底图坐标系 {value} 无效 (应为 wgs84 或 gcj02)，按 wgs84 处理",
+                           "Tile datum {value} ignored (wgs84 or gcj02): wgs84 is used"),
+    "settings_bad_color": ("设置项 {key} 颜色无效，已忽略: {value} (应为 #rrggbb 或 #rrggbbaa)",
+                           "Setting {key} ignored: {value} is not a colour (#rrggbb, #rrggbbaa)"),
+    "settings_bad_width": ("设置项 {key} 线宽无效，已忽略: {value} (0.2 至 20)",
+                           "Setting {key} ignored: {value} is not a width (0.2 to 20)"),
+    "settings_too_many_layers": ("参考图层过多，只使用前 {count} 个",
+                                 "Too many reference layers: only the first {count} are used"),
+    "reference_failed": ("参考图层「{name}」无法显示，已跳过: {path} ({error})",
+                         "Reference layer “{name}” skipped: {path} ({error})"),
+    "basemap_failed": ("底图无法使用，已忽略: {error}", "Base map ignored: {error}"),
+    "layer_reference": ("参考图层", "Reference layers"),
+    "legend_cluster": ("聚合: 数字为个数，红色角标为逾期",
+                       "Groups: number of items, red badge: overdue"),
+    "legend_cluster_resources": ("聚合: 数字为个数，淡色为不可用",
+                                 "Groups: number of items, faded: unavailable"),
+    "cluster_tip": ("{n} 个 · 点击放大", "{n} items · click to zoom in"),
+    "cluster_overdue": ("逾期 {n}", "overdue {n}"),
+    "cluster_unavailable": ("不可用", "Unavailable"),
 }
 
 
@@ -521,7 +540,7 @@ def code_label(group: str, code: str | None, lang: str | None = None) -> str:
     return _pick(pair, lang or _current) if pair else str(code)
 
 
-def tr(key: str, lang: str | None = None, **values: Any) -> str:
+def tr(key: str, /, lang: str | None = None, **values: Any) -> str:
     pair = TEXT.get(key)
     text = _pick(pair, lang or _current) if pair else key
     return text.format(**values) if values else text
