@@ -15,7 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-SUBCOMMANDS = ("validate", "report", "export", "demo", "nearest", "wall", "install-desktop")
+SUBCOMMANDS = ("validate", "report", "export", "demo", "nearest", "wall", "install-desktop",
+               "manual")
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 
 
@@ -106,7 +107,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("install-desktop", help="add the cockpit to the user's application "
                        "menu (a .desktop file and an icon under ~/.local/share)")
     p.add_argument("--uninstall", action="store_true", help="remove them again")
+    p = sub.add_parser("manual", help="the user guide: print where it is, or save it as PDF")
+    p.add_argument("--pdf", metavar="FILE", help="write the guide as an A4 PDF")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
     return parser
+
+
+def cmd_manual(args: argparse.Namespace) -> int:
+    from .manual import manual_path
+
+    if not args.pdf:
+        print(manual_path(args.lang))
+        return EXIT_OK
+    from exporters.pdf_style import ensure_gui
+
+    from .manual import manual_pdf
+
+    ensure_gui()
+    try:
+        out = manual_pdf(args.lang, args.pdf)
+    except OSError as exc:
+        return _fail(f"cannot write {args.pdf}: {exc}")
+    print(f"wrote {out}", file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_install_desktop(args: argparse.Namespace) -> int:
@@ -406,6 +429,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_export(args)
     if args.command == "install-desktop":
         return cmd_install_desktop(args)
+    if args.command == "manual":
+        return cmd_manual(args)
     return cmd_wall(args)
 
 
