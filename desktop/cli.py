@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-SUBCOMMANDS = ("validate", "report", "export", "demo", "nearest", "wall")
+SUBCOMMANDS = ("validate", "report", "export", "demo", "nearest", "wall", "import")
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 
 
@@ -103,7 +103,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE",
                    help="wall settings and views (default: $COCKPIT_DATA_DIR/wall.toml, "
                    "else the built-in desktop/wall.toml)")
+    _add_import_parser(sub)
     return parser
+
+
+def _add_import_parser(sub: Any) -> None:
+    p = sub.add_parser("import", help="a station's own files (CSV/XLSX/Parquet/GIS) into an "
+                       "extract")
+    p.add_argument("inputs", nargs="+", metavar="TABLE=PATH",
+                   help="a schema table (incidents, areas, resources, hazards, rectifications, "
+                   "disputes, dispute_steps) and a file or glob; book.xlsx#Sheet for one sheet")
+    p.add_argument("--out", required=True, metavar="EXTRACT")
+    p.add_argument("--mapping", metavar="MAP.toml", help="the mapping to use (nothing guessed)")
+    p.add_argument("--region", help="the region's name (meta.region_name)")
+    p.add_argument("--coord-system", choices=("wgs84", "gcj02", "bd09"),
+                   help="datum of lon/lat in the files (converted to WGS84)")
+    p.add_argument("--crs", metavar="EPSG:N", help="CRS of projected x/y in the files")
+    p.add_argument("--format", choices=("duckdb", "parquet"), default="duckdb")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the mapping and the parse counts; write nothing")
+    p.add_argument("--save-mapping", metavar="FILE",
+                   help="where to save the mapping used (default: EXTRACT.mapping.toml when "
+                   "no --mapping is given)")
+    p.add_argument("--json", action="store_true", help="the import report as JSON on stdout")
 
 
 def _open(path: str, progress: bool = True) -> Any:
@@ -365,7 +387,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_nearest(args)
     if args.command == "export":
         return cmd_export(args)
+    if args.command == "import":
+        return cmd_import(args)
     return cmd_wall(args)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """A station's files into an extract; bad input: one line, exit 2, nothing written."""
+    from data.importer.errors import ImportFailure
+    from data.importer.mapping import load_mapping
+    from data.importer.run import parse_inputs, run_import
+
+    save = args.save_mapping
+    if save is None and args.mapping is None and not args.dry_run:
+        save = f"{args.out}.mapping.toml"
+    try:
+        if args.crs:
+            _check_crs(args.crs)
+        inputs = parse_inputs(args.inputs)
+        mapping = load_mapping(args.mapping) if args.mapping else None
+        report = run_import(inputs, args.out, mapping, region=args.region,
+                            coord_system=args.coord_system, crs=args.crs, fmt=args.format,
+                            dry_run=args.dry_run, save_mapping=save,
+                            progress=_progress_printer(not args.json))
+    except ImportFailure as exc:
+        return _fail(str(exc))
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if args.dry_run:
+        print(report.mapping_toml)
+    for line in report.text_lines():
+        print(line, file=sys.stderr)
+    return EXIT_OK
+
+
+def _check_crs(text: str) -> None:
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    from data.importer.errors import ImportFailure
+
+    try:
+        CRS.from_user_input(text)
+    except CRSError as exc:
+        raise ImportFailure(f"--crs {text!r} is not a coordinate reference system "
+                            "(e.g. EPSG:4547)") from exc
 
 
 def cmd_wall(args: argparse.Namespace) -> int:
