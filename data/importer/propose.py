@@ -48,14 +48,33 @@ class Candidate:
 
 
 def _targets(table: str) -> dict[str, list[str]]:
-    """Target → normalised spellings (the schema name itself included)."""
+    """Target → normalised spellings (the schema name itself included).
+
+    Every timestamp column also gets ``.date`` and ``.time`` targets (a date and a
+    time in two columns) spelt like the column with 日期 or 时段 for 时间, unless
+    ``HEADERS`` lists them; the generic 日期 / 时段 go to the table's main time only.
+    """
+    spec = TABLES[table]
+    given = HEADERS[table]
     out: dict[str, list[str]] = {}
-    for target, spellings in HEADERS[table].items():
+    for target, spellings in given.items():
         names = [norm_header(s) for s in spellings]
         if "." not in target:
             names.append(norm_header(target))
-        out[target] = list(dict.fromkeys(n for n in names if n))
-    return out
+        out[target] = names
+    for col in spec.columns:
+        if col.kind != TIMESTAMP or col.name not in given:
+            continue
+        timed = [s for s in given[col.name] if "时间" in s]
+        main = col.name == spec.time_column
+        if f"{col.name}.date" not in given:
+            out[f"{col.name}.date"] = [norm_header(s.replace("时间", "日期")) for s in timed] + (
+                ["日期", "date"] if main else [])
+        if f"{col.name}.time" not in given:
+            out[f"{col.name}.time"] = [norm_header(s) for s in timed] + [
+                norm_header(s.replace("时间", w)) for s in timed for w in ("时段", "时刻")] + (
+                ["时段", "时间段", "时刻", "time"] if main else [])
+    return {t: list(dict.fromkeys(n for n in names if n)) for t, names in out.items()}
 
 
 def header_score(spellings: list[str], header: str) -> float:
