@@ -13,6 +13,7 @@ detector (charset-normalizer) is the last resort only.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import functools
 from pathlib import Path
 
@@ -72,10 +73,8 @@ def _common(codec: str) -> frozenset[str]:
         enc = "big5"
     for lead in leads:
         for trail in trails:
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 chars.add(bytes([lead, trail]).decode(enc))
-            except UnicodeDecodeError:
-                pass
     return frozenset(chars)
 
 

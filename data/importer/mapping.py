@@ -22,9 +22,11 @@ Shape of the file (every key but ``files`` and ``columns`` is optional)::
     header_row = 3                # 1 = the first row of the file or sheet
     id = "content"                # no id column: derive ids from the row's content
     area_from_address = false     # find an area's name inside the address
+    placeholders = ["X NK_LOC ST"]  # texts meaning "not known": NULL, and no point
     [incidents.columns]
     incident_id = "警情编号"
     reported_at = { date = "发案日期", time = "发案时段" }
+    address = ["门牌号", "街路巷"]  # text columns joined by a space
     status = { value = "closed" } # a constant
     [incidents.values.category]
     "刑事案件" = "criminal"
@@ -55,13 +57,17 @@ class ColumnSource:
     column: str | None = None
     parts: dict[str, str] = field(default_factory=dict)
     value: str | None = None
+    join: list[str] = field(default_factory=list)
+    """Text columns joined by a space (``["BlockNumber", "StreetName"]``)."""
 
     def source_columns(self) -> list[str]:
-        return [self.column] if self.column else list(self.parts.values())
+        return [self.column] if self.column else [*self.parts.values(), *self.join]
 
     def describe(self) -> str:
         if self.value is not None:
             return f"= {self.value!r}"
+        if self.join:
+            return " ".join(self.join)
         if self.parts:
             return " + ".join(f"{k}:{v}" for k, v in self.parts.items())
         return str(self.column)
@@ -83,6 +89,9 @@ class FileMapping:
     id: str | None = None
     """``content`` when ids are derived from the row's content."""
     area_from_address: bool = False
+    placeholders: list[str] = field(default_factory=list)
+    """Cell texts that mean "not known" here ("X NK_LOC ST"): NULL; a row whose address is
+    one has no point either (its x/y were a stand-in too)."""
     notes: list[str] = field(default_factory=list)
     """Why things were proposed as they were (written as comments, never read back)."""
 
@@ -128,7 +137,7 @@ class ImportMapping:
 
 _TOP = {"region", "coord_system", "crs", "timezone", "area_names", *DATA_TABLES}
 _ENTRY = {"files", "columns", "values", "formats", "encoding", "delimiter", "header_row",
-          "sheet", "crs", "coord_system", "id", "area_from_address"}
+          "sheet", "crs", "coord_system", "id", "area_from_address", "placeholders"}
 
 
 class _Bad(Exception):
@@ -153,6 +162,12 @@ def _column_source(table: str, target: str, v: Any, where: str) -> ColumnSource:
                    f"({', '.join(c.name for c in spec.columns)})")
     if isinstance(v, str):
         return ColumnSource(column=_str(v, f"{where}.{target}"))
+    if isinstance(v, list) and v:
+        kind = next(c.kind for c in spec.columns if c.name == target) if target in {
+            c.name for c in spec.columns} else None
+        if kind != "text":
+            raise _Bad(f"{where}.{target}: a list of columns is only for text columns")
+        return ColumnSource(join=[_str(x, f"{where}.{target}") for x in v])
     if isinstance(v, dict):
         if set(v) == {"value"}:
             return ColumnSource(value=str(v["value"]))
@@ -222,6 +237,10 @@ def _entry(table: str, d: Any, i: int) -> FileMapping:
     if e.id not in (None, "content", "column"):
         raise _Bad(f"{where}.id should be \"content\" or \"column\"")
     e.area_from_address = bool(d.get("area_from_address", False))
+    ph = d.get("placeholders", [])
+    if not isinstance(ph, list) or not all(isinstance(x, str) for x in ph):
+        raise _Bad(f"{where}.placeholders should be a list of texts")
+    e.placeholders = list(ph)
     return e
 
 
@@ -289,6 +308,8 @@ def _source_toml(s: ColumnSource) -> str:
         return f"{{ value = {q(s.value)} }}"
     if s.parts:
         return "{ " + ", ".join(f"{k} = {q(v)}" for k, v in s.parts.items()) + " }"
+    if s.join:
+        return "[" + ", ".join(q(c) for c in s.join) + "]"
     return q(s.column or "")
 
 
@@ -337,6 +358,8 @@ def to_toml(m: ImportMapping, comments: dict[tuple[str, int], dict[str, str]] | 
                 out.append(f"header_row = {e.header_row + 1}  # 1 = the first row")
             if e.area_from_address:
                 out.append("area_from_address = true  # area names found in the address text")
+            if e.placeholders:
+                out.append("placeholders = [" + ", ".join(q(p) for p in e.placeholders) + "]")
             out.append(f"[{table}.columns]")
             notes = comments.get((table, i), {})
             for col in TABLES[table].columns:
@@ -344,9 +367,12 @@ def to_toml(m: ImportMapping, comments: dict[tuple[str, int], dict[str, str]] | 
                 src = e.columns.get(name)
                 if name == "geom_wkb" and "geometry" in e.columns:
                     src, name = e.columns["geometry"], "geometry"
+                if src is None and name == TABLES[table].id_column and e.id == "content":
+                    out.append(f"# {name}: derived from each row's content (id = \"content\")")
+                    continue
                 if src is None:
-                    why = notes.get(name, "no column found: left empty" if not col.required
-                                    else "no column found")
+                    why = ("no column found: left empty" if not col.required
+                           else "no column found")
                     out.append(f"# {name} = \"...\"  # {why}")
                     continue
                 note = notes.get(name)

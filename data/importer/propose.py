@@ -90,7 +90,7 @@ def header_score(spellings: list[str], header: str) -> float:
             continue  # "x", "id", "lat" inside a longer word mean nothing
         if s in h:
             best = max(best, 0.45 + 0.35 * len(s) / len(h))
-        elif len(h) >= 2 and h in s and not h.isascii():
+        elif len(h) >= 3 and h in s and not h.isascii():
             best = max(best, 0.35 + 0.3 * len(h) / len(s))
     return best
 
@@ -160,7 +160,7 @@ def propose_values(group: str, distinct: Iterable[str], fallback: str | None
     counted as unknown, and the mapping file lists them in comments for the user to set.
     """
     index = _spellings(group)
-    keywords = KEYWORDS.get(group, ())
+    keywords = [(norm_value(k), c) for k, c in KEYWORDS.get(group, ())]
     out: dict[str, str] = {}
     for value in distinct:
         key = norm_value(value)
@@ -263,23 +263,20 @@ def _assign(table: str, src: SourceTable, sample: pa.Table) -> tuple[dict[str, s
                 continue
             s *= _looks_like(target, kinds.get(target.split(".")[0]), sample.column(
                 header).combine_chunks())
-            if target == spec.id_column and is_row_number(sample.column(header).combine_chunks()):
-                s *= 0.2
             cands.append(Candidate(target, header, s))
     cands.sort(key=lambda c: (-c.score, order[c.target], src.headers.index(c.header)))
     chosen: dict[str, str] = {}
-    used: set[str] = set()
+    # A 序号 column (1, 2, 3 ...) numbers the rows of one file: it is nothing else either.
+    numbering = {h for h in src.headers if is_row_number(sample.column(h).combine_chunks())}
+    used = set(numbering)
     for c in cands:
         if c.score < 0.3 or c.target in chosen or c.header in used:
             continue
         chosen[c.target] = c.header
         used.add(c.header)
-    if spec.id_column and spec.id_column in chosen:
-        col = sample.column(chosen[spec.id_column]).combine_chunks()
-        if is_row_number(col):
-            notes.append(f"{chosen[spec.id_column]!r} holds row numbers 1, 2, 3...: not used as "
-                         "the id")
-            del chosen[spec.id_column]
+    if numbering:
+        notes.append(f"{', '.join(sorted(numbering))}: row numbers 1, 2, 3... (not an id across "
+                     "files): not used")
     return chosen, notes
 
 
@@ -326,9 +323,7 @@ def propose(table: str, src: SourceTable, crs: str | None = None,
         elif col.name in chosen:
             e.columns[col.name] = ColumnSource(column=chosen[col.name])
     if GEOMETRY in src.table.column_names:
-        if table == "areas":
-            e.columns["geometry"] = ColumnSource(column=GEOMETRY)
-        elif "lon" not in e.columns and "lat" not in e.columns:
+        if table == "areas" or ("lon" not in e.columns and "lat" not in e.columns):
             e.columns["geometry"] = ColumnSource(column=GEOMETRY)
     _coordinates(e, sample, crs, coord_system)
     if table == "areas":

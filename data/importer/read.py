@@ -31,7 +31,7 @@ def sniff_kind(path: Path) -> str:
     with open(path, "rb") as fh:
         head = fh.read(16)
     if suffix in EXCEL_SUFFIXES:
-        if head.startswith(_ZIP) or suffix in (".xls", ".xlsb") and head.startswith(_OLE):
+        if head.startswith(_ZIP) or (suffix in (".xls", ".xlsb") and head.startswith(_OLE)):
             return "excel"
         if _texty(head) and head.lstrip().lower().startswith((b"<", b"\xef\xbb\xbf<")):
             raise ImportFailure(f"named {suffix} but it is a web page (an HTML table); open "
@@ -47,8 +47,8 @@ def sniff_kind(path: Path) -> str:
         if head.startswith((_ZIP, _OLE)):
             raise ImportFailure(f"named {suffix} but it is a workbook (rename it .xlsx/.xls)",
                                 path.name)
-        if head.startswith((_PARQUET, _SQLITE)) or b"\0" in head and not head.startswith(
-                (b"\xff\xfe", b"\xfe\xff")):
+        if head.startswith((_PARQUET, _SQLITE)) or (b"\0" in head and not head.startswith(
+                (b"\xff\xfe", b"\xfe\xff"))):
             raise ImportFailure(f"named {suffix} but it is not a text file", path.name)
         return "csv"
     if suffix in GEO_SUFFIXES:
@@ -87,7 +87,7 @@ def read_source(spec: str | Path, *, encoding: str | None = None,
         return read_excel(path, label, named_sheet or sheet, header_row, known, score, max_rows)
     if kind == "parquet":
         return _read_parquet(path, label, max_rows)
-    return read_geo(path, label, crs, max_rows=max_rows)
+    return read_geo(path, label, crs, max_rows=max_rows, encoding=encoding)
 
 
 def _read_parquet(path: Path, label: str, max_rows: int | None) -> SourceTable:

@@ -10,6 +10,7 @@ GDAL's Latin-1 default. Attributes become strings (dates stay dates).
 from __future__ import annotations
 
 import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -93,13 +94,16 @@ def to_wgs84(geoms: np.ndarray, crs: str) -> np.ndarray:
 
 
 def read_geo(path: Path, label: str, crs: str | None = None, layer: str | None = None,
-             max_rows: int | None = None) -> SourceTable:
+             max_rows: int | None = None, encoding: str | None = None) -> SourceTable:
     import pyogrio
 
-    encoding = shapefile_encoding(path)
+    encoding = encoding if path.suffix.lower() in (".shp", ".dbf") and encoding else \
+        shapefile_encoding(path)
     try:
-        meta, table = pyogrio.read_arrow(str(path), layer=layer, encoding=encoding,
-                                         max_features=max_rows)
+        with warnings.catch_warnings():  # GDAL's remarks (unclosed rings...): handled below
+            warnings.simplefilter("ignore")
+            meta, table = pyogrio.read_arrow(str(path), layer=layer, encoding=encoding,
+                                             max_features=max_rows)
     except Exception as exc:  # pyogrio/GDAL errors for foreign or damaged files
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ImportFailure(f"not a readable GIS file ({msg})", label) from exc
@@ -108,10 +112,16 @@ def read_geo(path: Path, label: str, crs: str | None = None, layer: str | None =
                     meta.get("geometry_name") or "wkb_geometry")
     if geom_col not in table.column_names:
         raise ImportFailure("the file has no geometry", label)
-    geoms = shapely.from_wkb(np.asarray(table.column(geom_col).to_pylist(), dtype=object),
-                             on_invalid="ignore")
-    source_crs = meta.get("crs") or crs
+    wkb = np.asarray(table.column(geom_col).to_pylist(), dtype=object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        strict = shapely.from_wkb(wkb, on_invalid="ignore")
+        geoms = shapely.from_wkb(wkb, on_invalid="fix")  # closes unclosed rings
     notes = []
+    fixed = int((shapely.is_missing(strict) & ~shapely.is_missing(geoms)).sum())
+    if fixed:
+        notes.append(f"{fixed} geometries with unclosed rings closed")
+    source_crs = meta.get("crs") or crs
     if source_crs is None:
         b = shapely.total_bounds(geoms)
         if np.isfinite(b).all() and b[0] >= -180 and b[2] <= 180 and b[1] >= -90 and b[3] <= 90:

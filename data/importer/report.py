@@ -42,7 +42,8 @@ class FileReport:
             "sheet": self.sheet, "crs": self.crs, "skipped_rows": self.skipped_rows,
             "columns": {k: _column_json(c) for k, c in s.columns.items()},
             "unused_columns": self.unused_columns,
-            "points": {"zero_placeholder": s.zero_points, "unlocated": s.unlocated,
+            "points": {"zero_placeholder": s.zero_points,
+                       "placeholder_address": s.placeholder_points, "unlocated": s.unlocated,
                        "placed_by_name": s.placed_by_name,
                        "placed_by_address": s.placed_by_address,
                        "unmatched_names": dict(sorted(s.unmatched_names.items(),
@@ -95,6 +96,9 @@ class ImportReport:
             s = f.stats
             if s.zero_points:
                 lines.append(f"  {s.zero_points} points at (0, 0) taken as no coordinates")
+            if s.placeholder_points:
+                lines.append(f"  {s.placeholder_points} points of placeholder addresses taken as "
+                             "no coordinates")
             if s.placed_by_name or s.placed_by_address:
                 lines.append(f"  rows without coordinates placed by area name: "
                              f"{s.placed_by_name}, by the address: {s.placed_by_address}")

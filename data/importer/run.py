@@ -88,8 +88,12 @@ def read_input(inp: Input, mapping: ImportMapping | None, crs: str | None = None
     for e in entries:
         key = (e.encoding, e.delimiter, e.header_row, e.sheet, e.crs)
         if key not in tried:
-            tried[key] = _read(inp, e.encoding, e.delimiter, e.header_row, e.sheet,
-                               e.crs or crs, max_rows)
+            try:
+                tried[key] = _read(inp, e.encoding, e.delimiter, e.header_row, e.sheet,
+                                   e.crs or crs, max_rows)
+            except ImportFailure as exc:  # another entry's encoding or layout may fit
+                first_error = first_error or exc
+                continue
         src = tried[key]
         if not e.missing_columns(src.headers):
             idx = mapping.tables[inp.table].index(e) + 1 if mapping else 0

@@ -25,7 +25,7 @@ from ..schema import BLOB, BOOLEAN, DATE, DOUBLE, INTEGER, TABLES, TEXT, TIMESTA
 from . import values as V
 from .mapping import FileMapping, ImportMapping
 from .place import AreaLookup, find_in_addresses, resolve_column
-from .source import GEOMETRY, SOURCE_FILE, SOURCE_ROW
+from .source import SOURCE_FILE, SOURCE_ROW
 
 ARROW_TYPES = {TEXT: pa.string(), TIMESTAMP: pa.timestamp("us"), DATE: pa.date32(),
                DOUBLE: pa.float64(), INTEGER: pa.int64(), BOOLEAN: pa.bool_(),
@@ -40,6 +40,7 @@ class ColumnRule:
     column: str | None = None
     parts: tuple[tuple[str, str], ...] = ()
     value: str | None = None
+    join: tuple[str, ...] = ()
     codes: tuple[str, ...] | None = None
     fallback: str | None = None
     value_map: tuple[tuple[str, str], ...] = ()
@@ -50,6 +51,8 @@ class ColumnRule:
             return f"= {self.value!r}"
         if self.parts:
             return " + ".join(c for _k, c in self.parts)
+        if self.join:
+            return " ".join(self.join)
         return self.column or ""
 
 
@@ -70,6 +73,8 @@ class Plan:
     area: AreaLookup | None = None
     area_from_address: bool = False
     timezone: str | None = None
+    placeholders: tuple[str, ...] = ()
+    """Texts that mean "not known"; a placeholder address also clears the row's point."""
 
 
 # --------------------------------------------------------------------------- statistics
@@ -104,6 +109,8 @@ class BatchStats:
     columns: dict[str, ColumnStats] = field(default_factory=dict)
     zero_points: int = 0
     """Rows whose x/y were both 0: a placeholder, set to no coordinates."""
+    placeholder_points: int = 0
+    """Rows whose address was a placeholder, so their point was one too: cleared."""
     unlocated: int = 0
     """Rows left without usable coordinates (before placing by name)."""
     placed_by_name: int = 0
@@ -119,6 +126,7 @@ class BatchStats:
             else:
                 self.columns[k] = c
         self.zero_points += other.zero_points
+        self.placeholder_points += other.placeholder_points
         self.unlocated += other.unlocated
         self.placed_by_name += other.placed_by_name
         self.placed_by_address += other.placed_by_address
@@ -161,7 +169,7 @@ def build_plan(table: str, label: str, entry: FileMapping, mapping: ImportMappin
             continue
         rules.append(ColumnRule(
             col.name, col.kind, column=src.column, parts=tuple(src.parts.items()),
-            value=src.value, codes=col.codes, fallback=col.fallback,
+            value=src.value, join=tuple(src.join), codes=col.codes, fallback=col.fallback,
             value_map=tuple(entry.values.get(col.name, {}).items()),
             hint=entry.formats.get(col.name)))
     lon, lat, geom = entry.columns.get("lon"), entry.columns.get("lat"), \
@@ -179,7 +187,7 @@ def build_plan(table: str, label: str, entry: FileMapping, mapping: ImportMappin
         crs=crs if lon and lat else None,
         datum=entry.coord_system or mapping.coord_system or "wgs84",
         content_id=content, area=area, area_from_address=entry.area_from_address,
-        timezone=mapping.timezone)
+        timezone=mapping.timezone, placeholders=tuple(entry.placeholders))
 
 
 # --------------------------------------------------------------------------- apply
@@ -194,11 +202,22 @@ def _column(batch: pa.RecordBatch, name: str) -> pa.Array:
     return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
 
 
-def _parse(rule: ColumnRule, batch: pa.RecordBatch, timezone: str | None
-           ) -> tuple[V.Parsed, pa.Array | None]:
+def _placeholder_mask(raw: pa.Array, placeholders: tuple[str, ...]) -> pa.Array:
+    text = pc.utf8_trim_whitespace(V.as_text(raw))
+    return pc.fill_null(pc.is_in(text, value_set=pa.array(placeholders, pa.string())), False)
+
+
+def _parse(rule: ColumnRule, batch: pa.RecordBatch, timezone: str | None,
+           placeholders: tuple[str, ...] = ()) -> tuple[V.Parsed, pa.Array | None]:
     n = batch.num_rows
     if rule.value is not None:
         raw = pa.array([rule.value] * n, pa.string())
+    elif rule.join:
+        # null_handling="skip" drops rows whose parts are all null (pyarrow 26): join with
+        # empty strings instead, then squeeze the spaces.
+        texts = [pc.fill_null(V.as_text(_column(batch, c)), "") for c in rule.join]
+        joined = pc.binary_join_element_wise(*texts, " ")
+        raw = pc.utf8_trim_whitespace(pc.replace_substring_regex(joined, r"\s+", " "))
     elif rule.parts:
         parts = dict(rule.parts)
         if "date" in parts:
@@ -206,12 +225,15 @@ def _parse(rule: ColumnRule, batch: pa.RecordBatch, timezone: str | None
             date = V.parse_timestamp(raw, rule.hint, timezone)
             if "time" not in parts:
                 return date, raw
-            return V.combine_date_time(date, V.parse_time_of_day(
-                _column(batch, parts["time"]))), raw
+            time = _column(batch, parts["time"])
+            both = pc.binary_join_element_wise(V.as_text(raw), V.as_text(time), " | ")
+            return V.combine_date_time(date, V.parse_time_of_day(time)), both
         return V.timestamp_from_parts({k: _column(batch, c) for k, c in parts.items()}), None
     else:
         raw = _column(batch, rule.column)
     kind = rule.kind
+    if placeholders and kind == TEXT:
+        raw = pc.if_else(_placeholder_mask(raw, placeholders), None, V.as_text(raw))
     if rule.codes is not None:
         return V.map_codes(raw, dict(rule.value_map), rule.codes, rule.fallback), raw
     if kind == TEXT:
@@ -285,6 +307,13 @@ def _points(batch: pa.RecordBatch, plan: Plan, stats: BatchStats
     y = np.array(pc.fill_null(py.values, np.nan).to_numpy(zero_copy_only=False), np.float64)
     zero = (x == 0) & (y == 0)
     stats.zero_points += int(zero.sum())
+    address = next((r for r in plan.rules if r.target == "address" and r.column), None)
+    if plan.placeholders and address is not None:
+        fake = np.asarray(_placeholder_mask(_column(batch, address.column),
+                                            plan.placeholders).to_numpy(zero_copy_only=False),
+                          dtype=bool) & ~zero & np.isfinite(x) & np.isfinite(y)
+        stats.placeholder_points += int(fake.sum())
+        zero = zero | fake
     for p in (px, py):
         p.reasons[zero] = V.ZERO
     x[zero], y[zero] = np.nan, np.nan
@@ -328,10 +357,10 @@ def apply_with_stats(batch: pa.RecordBatch, plan: Plan) -> tuple[pa.RecordBatch,
     out: dict[str, pa.Array] = {}
     for rule in plan.rules:
         typ = ARROW_TYPES[rule.kind]
-        if rule.column is None and not rule.parts and rule.value is None:
+        if rule.column is None and not rule.parts and rule.value is None and not rule.join:
             out[rule.target] = pa.nulls(n, typ)
             continue
-        parsed, raw = _parse(rule, batch, plan.timezone)
+        parsed, raw = _parse(rule, batch, plan.timezone, plan.placeholders)
         out[rule.target] = parsed.values.cast(typ)
         st = _stats(rule.describe(), parsed, raw)
         if rule.codes is not None and raw is not None and (parsed.reasons == V.UNKNOWN).any():
@@ -373,7 +402,7 @@ def _place(batch: pa.RecordBatch, plan: Plan, out: dict[str, pa.Array], located:
             for v, c in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(),
                             strict=True):
                 stats.unmatched_names[v] = stats.unmatched_names.get(v, 0) + c
-        keep_raw = pa.array(unmatched & ~located)
+        keep_raw = pa.array(unmatched)
         out["area_id"] = pc.if_else(keep_raw, given, ids)
     elif has_name.any():
         stats.placed_by_name = int((has_name & ~located).sum())

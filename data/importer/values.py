@@ -27,9 +27,10 @@ import pyarrow.compute as pc
 OK, BLANK, NOT_TIME, BAD_DATE, YEAR_RANGE, NOT_NUMBER, OUT_OF_RANGE, UNKNOWN, ZERO, \
     NO_TIME, BAD_GEOMETRY = range(11)
 REASONS = (
-    "read", "blank", "not a date/time", "impossible date or time", "year before 1900 or after "
-    "2100", "not a number", "out of range", "unknown value", "placeholder point (0, 0)",
-    "time column unreadable, date kept", "not a geometry",
+    "read", "blank", "not a date/time", "impossible date or time",
+    "year before 1900 or after 2100", "not a number", "out of range", "unknown value",
+    "placeholder point ((0, 0) or a placeholder address)", "time column unreadable, date kept",
+    "not a geometry",
 )
 
 # Compared after NFKC normalisation, trimming and lower-casing.
@@ -67,7 +68,11 @@ def as_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
         return pc.strftime(values.cast(pa.date32()).cast(pa.timestamp("s")), "%Y-%m-%d")
     if pa.types.is_binary(t) or pa.types.is_large_binary(t):
         return pa.nulls(len(values), pa.string())
-    return values.cast(pa.string())
+    try:
+        return values.cast(pa.string())
+    except pa.ArrowNotImplementedError:  # lists and structs (GeoJSON properties): as text
+        return pa.array([None if v is None else str(v) for v in values.to_pylist()],
+                        pa.string())
 
 
 def normalise(values: pa.Array) -> tuple[pa.Array, np.ndarray]:

@@ -9,6 +9,7 @@ given, rows in file order): "the later row of a repeated id" is decided from it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -126,16 +127,12 @@ class ExtractWriter:
     def abort(self) -> None:
         """Remove everything written so far; the target is left as it was."""
         if self._con is not None:
-            try:
+            with contextlib.suppress(duckdb.Error):
                 self._con.close()
-            except duckdb.Error:
-                pass
             self._con = None
         for w in self._writers.values():
-            try:
+            with contextlib.suppress(OSError):
                 w.close()
-            except OSError:
-                pass
         self._writers.clear()
         self._remove(self.tmp)
 
