@@ -41,7 +41,7 @@ def find_header(rows: Sequence[Sequence[str]],
         if len(cells) < max(2, (width + 1) // 2):
             continue  # a title, a note or a blank row
         words = [c for c in cells if not _DATA_LIKE.match(c)]
-        if len(words) < 0.6 * len(cells) or len(set(cells)) < 0.8 * len(cells):
+        if len(words) < 0.6 * len(cells) or len(set(cells)) < 0.6 * len(cells):
             continue  # a data row (or a row of repeated labels)
         candidates.append(i)
         if len(candidates) >= 3:

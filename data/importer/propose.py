@@ -322,9 +322,9 @@ def propose(table: str, src: SourceTable, crs: str | None = None,
                         e.formats[col.name] = hint
         elif col.name in chosen:
             e.columns[col.name] = ColumnSource(column=chosen[col.name])
-    if GEOMETRY in src.table.column_names:
-        if table == "areas" or ("lon" not in e.columns and "lat" not in e.columns):
-            e.columns["geometry"] = ColumnSource(column=GEOMETRY)
+    if GEOMETRY in src.table.column_names and (
+            table == "areas" or ("lon" not in e.columns and "lat" not in e.columns)):
+        e.columns["geometry"] = ColumnSource(column=GEOMETRY)
     _coordinates(e, sample, crs, coord_system)
     if table == "areas":
         _area_defaults(e, src)

@@ -36,7 +36,7 @@ def sniff_kind(path: Path) -> str:
         if _texty(head) and head.lstrip().lower().startswith((b"<", b"\xef\xbb\xbf<")):
             raise ImportFailure(f"named {suffix} but it is a web page (an HTML table); open "
                                 "it in Excel and save it as .xlsx", path.name)
-        if _texty(head):
+        if _texty(head) and suffix == ".xls":
             return "text_as_excel"  # some systems write tab-separated text named .xls
         raise ImportFailure(f"named {suffix} but it is not a workbook", path.name)
     if suffix in (".parquet", ".pq"):

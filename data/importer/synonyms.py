@@ -32,7 +32,8 @@ _AREA = ("所属社区", "所属村", "所属村社区", "村社区", "所属网
          "社区", "村", "所属区域", "区域", "区域编号", "区域编码", "区域名称", "辖区", "所属辖区",
          "所属派出所", "管辖单位", "管辖派出所", "所属乡镇", "乡镇", "所属街道", "街道",
          "行政区划", "区划代码", "行政区划代码", "area_id", "area", "areaid", "neighbourhood",
-         "neighborhood", "district", "所在区域", "发生区域", "发案区域", "责任区")
+         "neighborhood", "district", "所在区域", "发生区域", "发案区域", "责任区", "village",
+         "town", "community")
 
 
 def _time(*names: str) -> tuple[str, ...]:
@@ -45,8 +46,8 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
                     "网格编码", "网格编号", "村居编码", "areaid", "area_id", "code", "id", "编号",
                     "编码", "代码", "villageid", "townid", "mapid", "objectid"),
         "name": ("区域名称", "名称", "村名", "村名称", "社区名称", "村社区", "网格名称", "乡镇名称",
-                 "区划名称", "地名", "name", "村居名称", "行政区名称", "villagenam", "townname",
-                 "村(社区)", "区域"),
+                 "区划名称", "地名", "name", "area", "area_name", "村居名称", "行政区名称",
+                 "villagenam", "townname", "村(社区)", "区域"),
         "level": ("级别", "层级", "区域级别", "区域层级", "类型", "区域类型", "等级", "level",
                   "type"),
         "parent_id": ("上级编号", "上级编码", "上级代码", "上级区划代码", "父级编码", "父级编号",
@@ -109,12 +110,13 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "hazard_id": ("隐患编号", "隐患id", "台账编号", "隐患点编号", "hazard_id", "hazardid",
                       "编号", "id"),
         "category": ("隐患类别", "隐患类型", "隐患分类", "风险类别", "类别", "类型", "category"),
-        "name": ("隐患名称", "隐患点名称", "场所名称", "点位名称", "隐患点", "名称", "name"),
+        "name": ("隐患名称", "隐患点名称", "场所名称", "点位名称", "隐患点", "名称", "name",
+                 "hazard", "hazard_name"),
         "lon": _LON,
         "lat": _LAT,
         "area_id": _AREA,
         "risk_level": ("风险等级", "隐患等级", "风险级别", "隐患级别", "等级", "级别",
-                       "risk_level", "risklevel", "risk"),
+                       "风险", "risk_level", "risklevel", "risk"),
         "discovered_at": ("发现时间", "排查时间", "登记时间", "发现日期", "排查日期", "录入时间",
                           "上报时间", "discovered_at", "discoveredat", "时间"),
         "responsible_unit": ("责任单位", "整改单位", "责任部门", "主管单位", "整改责任单位",
@@ -338,7 +340,8 @@ KEYWORDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("待", "open"), ("未", "open"),
     ),
     "area_level": (
-        ("网格", "grid"), ("社区", "village"), ("村", "village"), ("居委", "village"),
+        ("网格", "grid"), ("居委会", "village"), ("村委会", "village"), ("社区", "village"),
+        ("村", "village"),
         ("街道", "town"), ("镇", "town"), ("乡", "town"), ("县", "county"), ("区", "county"),
     ),
 }

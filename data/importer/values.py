@@ -63,7 +63,7 @@ def as_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
         as_int = pc.cast(pc.if_else(pc.and_(whole, small), ints, None), pa.int64(), safe=False)
         return pc.coalesce(pc.cast(as_int, pa.string()), pc.cast(values, pa.string()))
     if pa.types.is_timestamp(t):
-        return pc.strftime(values.cast(pa.timestamp("us")), "%Y-%m-%d %H:%M:%S")
+        return pc.strftime(values.cast(pa.timestamp("s"), safe=False), "%Y-%m-%d %H:%M:%S")
     if pa.types.is_date(t):
         return pc.strftime(values.cast(pa.date32()).cast(pa.timestamp("s")), "%Y-%m-%d")
     if pa.types.is_binary(t) or pa.types.is_large_binary(t):
