@@ -423,4 +423,5 @@ def looked_for(table: str, target: str) -> str:
 
 def file_pattern(label: str) -> str:
     """A glob for next month's file: runs of digits become ``*`` (警情2024-05.csv → 警情*-*.csv)."""
-    return re.sub(r"\d+", "*", label.replace("[", "[[]"))
+    name = label.split("#", 1)[0]  # the sheet is kept apart (``sheet = ...``)
+    return re.sub(r"\d+", "*", name.replace("[", "[[]"))
