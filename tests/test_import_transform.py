@@ -44,8 +44,8 @@ def test_content_ids_are_stable_and_shared_by_identical_rows() -> None:
     ids = content_ids(b, ("a", "b")).to_pylist()
     assert ids[0] == ids[2] and len(set(ids)) == 3
     # stable across versions and machines: BLAKE2b of the cells joined by \x1f
-    assert ids[1] == hashlib.blake2b("y\x1f2".encode(), digest_size=8).hexdigest()
-    assert ids[3] == hashlib.blake2b("\x00\x1f3".encode(), digest_size=8).hexdigest()
+    assert ids[1] == hashlib.blake2b(b"y\x1f2", digest_size=8).hexdigest()
+    assert ids[3] == hashlib.blake2b(b"\x00\x1f3", digest_size=8).hexdigest()
 
 
 def test_zero_points_become_unlocated_and_crs_is_reprojected() -> None:
@@ -108,9 +108,9 @@ def test_place_by_name_variants_and_the_name_map() -> None:
         ["城关镇", "城东社区", "Arbutus-Ridge", "台北市大安區", "Downtown"],
         ["town", "village", "village", "village", "village"],
         renames={"Central Business District": "Downtown"})
-    ids, _ = resolve_column(pa.array(["城关镇", "城东", "城东社区居委会", " 城东社区 ", "Arbutus Ridge",
-                                      "臺北市大安區", "Central Business District", "T1", "别处",
-                                      None]), lookup)
+    ids, _ = resolve_column(pa.array([
+        "城关镇", "城东", "城东社区居委会", " 城东社区 ", "Arbutus Ridge", "臺北市大安區",
+        "Central Business District", "T1", "别处", None]), lookup)
     assert ids.to_pylist() == ["T1", "V1", "V1", "V1", "V2", "V3", "D1", "T1", None, None]
 
 
