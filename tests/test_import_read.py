@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from shapely.geometry import Polygon, box
 
 from data.importer.encoding import detect_file
+from data.importer import values as V
 from data.importer.errors import ImportFailure
 from data.importer.read import read_source
 from data.importer.synonyms import is_known_header
@@ -106,18 +107,30 @@ def _workbook(path: Path) -> Path:
     return path
 
 
-def test_workbook_sheet_by_content_and_date_cells(tmp_path: Path) -> None:
+def test_workbook_sheet_by_content_and_date_cells(tmp_path: Path, excel_reader: str) -> None:
     path = _workbook(tmp_path / "台账.xlsx")
     src = read_source(path, known=is_known_header,
                       score=lambda hs: sum(h in ("隐患编号", "发现时间", "整改期限") for h in hs))
     assert src.sheet == "隐患台账" and src.label == "台账.xlsx#隐患台账" and src.header_row == 1
     assert src.table.column("隐患编号").to_pylist() == ["201400000017", "YH2"]
-    found = src.table.column("发现时间")
-    assert pa.types.is_timestamp(found.type)
-    assert found.to_pylist() == [dt.datetime(2024, 5, 2, 13, 4, 5), dt.datetime(2024, 5, 3, 8)]
-    # a column mixing a date cell and a serial number stays text; the serial is kept as written
-    assert src.table.column("整改期限").to_pylist() == ["2024-06-01", "45474"]
+    # date cells in ISO form; a serial number in a number cell is kept as written
+    assert src.table.column("发现时间").to_pylist() == ["2024-05-02 13:04:05",
+                                                     "2024-05-03 08:00:00"]
+    deadline = src.table.column("整改期限").to_pylist()
+    assert deadline[0].startswith("2024-06-01") and deadline[1] == "45474"
+    got = V.parse_timestamp(src.table.column("整改期限")).values.to_pylist()
+    assert got == [dt.datetime(2024, 6, 1), dt.datetime(2024, 7, 1)]
     assert src.table.column("数量").to_pylist() == ["3", ""]
+
+
+@pytest.fixture(params=["fastexcel", "python-calamine"])
+def excel_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both readers give the same cells (calamine is the fallback without fastexcel)."""
+    from data.importer import read_excel as R
+
+    if request.param == "python-calamine":
+        monkeypatch.setattr(R, "_backend", lambda: (R._calamine_names, R._calamine_sheet))
+    return request.param
 
 
 def test_workbook_sheet_by_name(tmp_path: Path) -> None:

@@ -179,12 +179,11 @@ def distinct_counts(col: pa.Array | pa.ChunkedArray, limit: int = MAX_VALUES
     """Non-blank values and their row counts, most frequent first (trimmed text)."""
     text = pc.utf8_trim_whitespace(V.as_text(col if isinstance(col, pa.Array)
                                              else col.combine_chunks()))
-    _, blank = V.normalise(text)
-    text = text.filter(pa.array(~blank))
-    if len(text) == 0:
-        return {}
     vc = pc.value_counts(text)
-    vals, counts = vc.field("values").to_pylist(), vc.field("counts").to_pylist()
+    vals, counts = vc.field("values"), vc.field("counts")
+    _, blank = V.normalise(vals)
+    keep = pa.array(~blank)
+    vals, counts = vals.filter(keep).to_pylist(), counts.filter(keep).to_pylist()
     pairs = sorted(zip(vals, counts, strict=True), key=lambda kv: (-kv[1], kv[0]))
     return dict(pairs[:limit])
 

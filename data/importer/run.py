@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,7 +28,7 @@ from .propose import distinct_counts, looked_for, missing_required, propose, sco
 from .read import read_source
 from .read_excel import split_sheet
 from .report import FileReport, ImportReport, column_comment
-from .source import SOURCE_FILE, SOURCE_ROW, SourceTable
+from .source import SourceTable
 from .synonyms import CODE_GROUPS, is_known_header
 from .transform import BatchStats, ColumnStats, apply_with_stats, build_plan
 from .write import ExtractWriter
@@ -241,8 +242,12 @@ def run_import(inputs: list[Input], out: str | Path | None, mapping: ImportMappi
                *, region: str | None = None, coord_system: str | None = None,
                crs: str | None = None, fmt: str = "duckdb", dry_run: bool = False,
                save_mapping: str | Path | None = None, progress: Progress | None = None,
-               now: datetime | None = None) -> ImportReport:
-    """Import ``inputs`` into ``out`` (nothing is written with ``dry_run``)."""
+               now: datetime | None = None,
+               sources: dict[Input, SourceTable] | None = None) -> ImportReport:
+    """Import ``inputs`` into ``out`` (nothing is written with ``dry_run``).
+
+    ``sources`` holds inputs already read in full (the wizard has them): not read again.
+    """
     progress = progress or no_progress
     m = mapping or ImportMapping()
     if region:
@@ -260,45 +265,55 @@ def run_import(inputs: list[Input], out: str | Path | None, mapping: ImportMappi
     ordered = _order(inputs)
     for k, inp in enumerate(ordered):
         progress(f"reading {Path(split_sheet(inp.path)[0]).name}", 0.3 * k / len(ordered))
-        src, entry, how = read_input(inp, mapping, m.crs)
+        given = (sources or {}).get(inp)
+        if given is not None and given.complete and mapping is not None:
+            entry = mapping.entry_for(inp.table, given.label, given.headers)
+            src, how = given, "mapping"
+        else:
+            src, entry, how = read_input(inp, mapping, m.crs)
         entry = settle_entry(inp.table, src, entry, m)
         jobs.append(_Job(inp, src, entry, how))
     writer = None if dry_run or out is None else ExtractWriter(out, fmt)
     try:
         area_batches: list[pa.RecordBatch] = []
-        lookup: AreaLookup | None = None
-        newest: datetime | None = None
+        state = {"lookup": None, "newest": None, "done": 0}
         total = sum(j.src.num_rows for j in jobs) or 1
-        done = 0
-        for job in jobs:
-            table = job.inp.table
-            if table != "areas" and lookup is None and area_batches:
-                lookup = _areas_lookup(area_batches, m)
-            plan = build_plan(table, job.src.label, job.entry, m, job.src.headers,
-                              lookup if table != "areas" else None)
-            fr = FileReport.of(table, job.src, job.how)
-            fr.notes += job.entry.notes
-            for batch in job.src.table.to_batches(max_chunksize=BATCH_ROWS):
-                progress(f"{table}: {job.src.label}", 0.3 + 0.65 * done / total)
-                out_b, st = apply_with_stats(batch, plan)
-                fr.stats.merge(st)
-                done += batch.num_rows
-                if table == "areas":
-                    area_batches.append(out_b)
-                n = _newest(out_b, table, now + timedelta(days=1))
-                if n is not None and (newest is None or n > newest):
-                    newest = n
-                if writer is not None:
-                    writer.add(table, out_b)
+
+        def batches(table: str) -> Iterator[pa.RecordBatch]:
+            """The table's rows in schema form: its files in the order given."""
+            for job in (j for j in jobs if j.inp.table == table):
+                if table != "areas" and state["lookup"] is None and area_batches:
+                    state["lookup"] = _areas_lookup(area_batches, m)
+                plan = build_plan(table, job.src.label, job.entry, m, job.src.headers,
+                                  state["lookup"] if table != "areas" else None)
+                fr = FileReport.of(table, job.src, job.how)
+                fr.notes += job.entry.notes
+                for batch in _rebatch(job.src.table):
+                    progress(f"{table}: {job.src.label}", 0.3 + 0.65 * state["done"] / total)
+                    out_b, st = apply_with_stats(batch, plan)
+                    fr.stats.merge(st)
+                    state["done"] += batch.num_rows
+                    if table == "areas":
+                        area_batches.append(out_b)
+                    n = _newest(out_b, table, now + timedelta(days=1))
+                    if n is not None and (state["newest"] is None or n > state["newest"]):
+                        state["newest"] = n
+                    yield out_b
+                used = {c for s in job.entry.columns.values() for c in s.source_columns()}
+                fr.unused_columns = [h for h in job.src.headers if h not in used]
+                job.index = resolved.add(table, job.entry)
+                resolved.record(table, job.index, fr.stats, job.src, job.entry)
+                report.files.append(fr)
+                report.tables[table] = report.tables.get(table, 0) + fr.rows
+                job.src = _released(job.src)
+
+        for table in dict.fromkeys(j.inp.table for j in jobs):
             if writer is not None:
-                writer.ensure(table)
-            used = {c for s in job.entry.columns.values() for c in s.source_columns()}
-            fr.unused_columns = [h for h in job.src.headers if h not in used]
-            job.index = resolved.add(table, job.entry)
-            resolved.record(table, job.index, fr.stats, job.src, job.entry)
-            report.files.append(fr)
-            report.tables[table] = report.tables.get(table, 0) + fr.rows
-            job.src = _released(job.src)
+                writer.write_table(table, batches(table))
+            else:
+                for _ in batches(table):
+                    pass
+        newest = state["newest"]
         files = ", ".join(Path(split_sheet(j.inp.path)[0]).name for j in jobs)
         report.meta = {
             "schema_version": SCHEMA_VERSION,
@@ -323,11 +338,18 @@ def run_import(inputs: list[Input], out: str | Path | None, mapping: ImportMappi
     return report
 
 
+def _rebatch(table: pa.Table) -> Iterator[pa.RecordBatch]:
+    """Batches of ``BATCH_ROWS`` (a CSV reads in many small chunks; each apply has a fixed
+    cost), each made contiguous."""
+    for start in range(0, table.num_rows, BATCH_ROWS):
+        yield from table.slice(start, BATCH_ROWS).combine_chunks().to_batches()
+
+
 def _released(src: SourceTable) -> SourceTable:
-    """Drop a source's cells once written (peak memory: one table's cells at a time)."""
-    src.table = src.table.slice(0, 0).select([SOURCE_FILE, SOURCE_ROW]) \
-        if SOURCE_ROW in src.table.column_names else src.table.slice(0, 0)
-    return src
+    """Let go of a source's cells once written (a caller's copy is left as it was)."""
+    from dataclasses import replace
+
+    return replace(src, table=src.table.slice(0, 0))
 
 
 def _save(path: Path, text: str) -> None:

@@ -33,10 +33,26 @@ REASONS = (
     "not a geometry",
 )
 
-# Compared after NFKC normalisation, trimming and lower-casing.
+# Compared after trimming (lower case here; cased and full-width spellings are added below).
 NULL_TOKENS = ("", "无", "不详", "未知", "暂无", "空", "未填", "不明", "-", "--", "—", "——", "/",
                "\\", "null", "none", "nil", "n/a", "na", "nan", "#n/a", "\\n", "?", "？")
-_NULLS = pa.array(NULL_TOKENS, pa.string())
+
+
+def _null_spellings() -> pa.Array:
+    import unicodedata
+
+    out = set()
+    for t in NULL_TOKENS:
+        for v in (t, t.upper(), t.title()):
+            out.add(v)
+    # full-width forms that NFKC would fold (－, ／, ＮＵＬＬ ...): compared without NFKC
+    wide = {chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}
+    for v in list(out):
+        out.add("".join(next((k for k, a in wide.items() if a == ch), ch) for ch in v))
+    return pa.array(sorted(out | {unicodedata.normalize("NFKC", v) for v in out}), pa.string())
+
+
+_NULLS = _null_spellings()
 
 
 @dataclass
@@ -75,18 +91,31 @@ def as_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
                         pa.string())
 
 
+def _blank(s: pa.Array) -> np.ndarray:
+    """NULL or a placeholder (无, 不详, -, NULL ...) after trimming."""
+    blank = pc.or_kleene(pc.is_null(s), pc.is_in(s, value_set=_NULLS))
+    return np.asarray(pc.fill_null(blank, True).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def nfkc(s: pa.Array) -> pa.Array:
+    """NFKC (full-width digits and punctuation to ASCII) of the rows that are not ASCII:
+    normalising every row costs more than the rest of parsing a timestamp."""
+    wide = pc.invert(pc.fill_null(pc.string_is_ascii(s), True))
+    if not pc.any(wide).as_py():
+        return s
+    return pc.replace_with_mask(s, wide, pc.utf8_normalize(s.filter(wide), form="NFKC"))
+
+
 def normalise(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """NFKC (full-width digits and punctuation to ASCII), trimmed; and the blank mask."""
-    s = pc.utf8_trim_whitespace(pc.utf8_normalize(as_text(values), form="NFKC"))
-    blank = pc.or_kleene(pc.is_null(s), pc.is_in(pc.utf8_lower(s), value_set=_NULLS))
-    mask = np.asarray(pc.fill_null(blank, True).to_numpy(zero_copy_only=False), dtype=bool)
-    return s, mask
+    """NFKC, trimmed; and the blank mask."""
+    s = pc.utf8_trim_whitespace(nfkc(as_text(values)))
+    return s, _blank(s)
 
 
 def parse_text(values: pa.Array) -> Parsed:
     """Free text and identifiers: trimmed, as written (no width change), placeholders NULL."""
-    _, blank = normalise(values)
     text = pc.utf8_trim_whitespace(as_text(values))
+    blank = _blank(text)
     reasons = np.where(blank, BLANK, OK).astype(np.uint8)
     return Parsed(_masked(text, blank), reasons)
 
@@ -203,7 +232,7 @@ _PATTERNS = {
     "ymd": rf"^(?P<y>\d{{4}})\s*[-/.年]\s*(?P<mo>\d{{1,2}})\s*[-/.月]\s*(?P<d>\d{{1,2}})\s*"
            rf"[日号號]?{_TIME}{_TZ}$",
     "compact": r"^(?P<y>\d{4})(?P<mo>\d{2})(?P<d>\d{2})(?:[\sT]?(?P<h>\d{2})(?P<mi>\d{2})"
-               r"(?P<s>\d{2})?)?$",
+               r"(?:(?P<s>\d{2})(?:\.(?P<f>\d{1,6})\d*)?)?)?$",
     "roc": rf"^(?:民國|民国|中華民國|中华民国)\s*(?P<y>\d{{1,3}})\s*[-/.年]\s*(?P<mo>\d{{1,2}})\s*"
            rf"[-/.月]\s*(?P<d>\d{{1,2}})\s*日?{_TIME}$",
     "roc3": rf"^(?P<y>\d{{3}})\s*[-/.年]\s*(?P<mo>\d{{1,2}})\s*[-/.月]\s*(?P<d>\d{{1,2}})\s*日?"
@@ -527,7 +556,7 @@ def guess_time_hint(values: pa.Array) -> str | None:
 
 def code_key(values: pa.Array) -> pa.Array:
     """How a code value is compared: NFKC, trimmed, lower case, inner spaces removed."""
-    s = pc.utf8_trim_whitespace(pc.utf8_normalize(as_text(values), form="NFKC"))
+    s = pc.utf8_trim_whitespace(nfkc(as_text(values)))
     return pc.replace_substring_regex(pc.utf8_lower(s), r"\s+", "")
 
 
@@ -539,9 +568,14 @@ def code_key_text(text: str) -> str:
 def map_codes(values: pa.Array, value_map: Mapping[str, str], codes: tuple[str, ...],
               fallback: str | None) -> Parsed:
     """Source values → schema codes through ``value_map`` (keys compared by ``code_key``);
-    the codes themselves are accepted as written. Anything else becomes ``fallback``."""
-    _, blank = normalise(values)
-    key = code_key(values)
+    the codes themselves are accepted as written. Anything else becomes ``fallback``.
+
+    The work is done once per distinct value (a code column has few) and spread back.
+    """
+    encoded = pc.dictionary_encode(as_text(values))
+    uniq, index = encoded.dictionary, encoded.indices
+    _, blank = normalise(uniq)
+    key = code_key(uniq)
     pairs = {code_key_text(k): v for k, v in value_map.items()}
     for c in codes:
         pairs.setdefault(c.lower(), c)
@@ -550,10 +584,12 @@ def map_codes(values: pa.Array, value_map: Mapping[str, str], codes: tuple[str, 
     idx = pc.index_in(key, value_set=keys)
     found = np.asarray(pc.is_valid(idx).to_numpy(zero_copy_only=False), dtype=bool)
     mapped = targets.take(pc.fill_null(idx, 0))
-    reason = np.where(blank, BLANK, np.where(found, OK, UNKNOWN)).astype(np.uint8)
-    unknown = pa.array(reason == UNKNOWN)
-    out = pc.if_else(unknown, pa.scalar(fallback, pa.string()), mapped)
-    return Parsed(_masked(out, blank), reason)
+    reason_u = np.where(blank, BLANK, np.where(found, OK, UNKNOWN)).astype(np.uint8)
+    out_u = pc.if_else(pa.array(reason_u == UNKNOWN), pa.scalar(fallback, pa.string()), mapped)
+    out_u = _masked(out_u, blank)
+    pos = np.asarray(pc.fill_null(index, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    reasons = np.where(pos < 0, BLANK, reason_u[np.clip(pos, 0, None)]).astype(np.uint8)
+    return Parsed(out_u.take(index), reasons)
 
 
 BOOL_WORDS = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -35,7 +36,7 @@ def schema_of(table: str) -> pa.Schema:
 
 
 class ExtractWriter:
-    """Collects tables into a temporary extract; ``commit`` puts it in place."""
+    """Writes tables into a temporary extract; ``commit`` puts it in place."""
 
     def __init__(self, out: str | Path, fmt: str = "duckdb") -> None:
         if fmt not in FORMATS:
@@ -57,38 +58,47 @@ class ExtractWriter:
         else:
             self.tmp.mkdir()
 
-    def _create(self, table: str) -> None:
-        self.rows[table] = 0
+    def write_table(self, table: str, batches: Iterator[pa.RecordBatch]) -> int:
+        """Write one table from its batches, in their order, in one streaming pass (one
+        DuckDB statement: inserting batch by batch was three times slower)."""
+        schema = schema_of(table)
+        failure: list[BaseException] = []
+
+        def cast() -> Iterator[pa.RecordBatch]:
+            try:
+                for b in batches:
+                    yield pa.RecordBatch.from_arrays(
+                        [b.column(f.name).cast(f.type) for f in schema], schema=schema)
+            except BaseException as exc:  # DuckDB would wrap it: keep it to raise as is
+                failure.append(exc)
+                raise
+
+        rows = 0
         if self._con is not None:
-            cols = ", ".join(f'"{c.name}" {_SQL[c.kind]}' for c in TABLES[table].columns)
-            self._con.execute(f'CREATE TABLE "{table}" ({cols}, "{SOURCE_FILE}" VARCHAR, '
-                              f'"{SOURCE_ROW}" BIGINT)').fetchall()
+            reader = pa.RecordBatchReader.from_batches(schema, cast())
+            self._con.register("_import_stream", reader)
+            try:
+                self._con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM _import_stream'
+                                  ).fetchall()
+            except duckdb.Error:
+                if failure:
+                    raise failure[0] from None
+                raise
+            finally:
+                self._con.unregister("_import_stream")
+            rows = int(self._con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0])
         else:
             (self.tmp / table).mkdir()
-            self._writers[table] = pq.ParquetWriter(self.tmp / table / "part-00000.parquet",
-                                                    schema_of(table), compression="zstd")
-
-    def add(self, table: str, batch: pa.RecordBatch) -> None:
-        """Append one batch (in the order the rows should keep)."""
-        if table not in self.rows:
-            self._create(table)
-        batch = pa.RecordBatch.from_arrays(
-            [batch.column(f.name).cast(f.type) for f in schema_of(table)],
-            schema=schema_of(table))
-        if self._con is not None:
-            self._con.register("_import_batch", batch)
-            try:
-                self._con.execute(f'INSERT INTO "{table}" SELECT * FROM _import_batch').fetchall()
-            finally:
-                self._con.unregister("_import_batch")
-        else:
-            self._writers[table].write_batch(batch)
-        self.rows[table] += batch.num_rows
-
-    def ensure(self, table: str) -> None:
-        """An empty table (a source with no rows is still a present table)."""
-        if table not in self.rows:
-            self._create(table)
+            writer = pq.ParquetWriter(self.tmp / table / "part-00000.parquet", schema,
+                                      compression="zstd")
+            self._writers[table] = writer
+            for b in cast():
+                writer.write_batch(b)
+                rows += b.num_rows
+            writer.close()
+            del self._writers[table]
+        self.rows[table] = rows
+        return rows
 
     def commit(self, meta: dict[str, str]) -> Path:
         keys = pa.array(list(meta), pa.string())
