@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -214,6 +215,7 @@ class MappingPage(QWizardPage):
         self.values.setHorizontalHeaderLabels([tr("imp_col_value"), tr("imp_col_count"),
                                                tr("imp_col_code")])
         self.values.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.values.horizontalHeader().setMinimumSectionSize(60)
         self.values.verticalHeader().setVisible(False)
         self.error = QLabel()
         self.error.setWordWrap(True)
@@ -291,6 +293,8 @@ class MappingPage(QWizardPage):
                 bad = sum(cs.failed.values()) + sum(cs.to_fallback.values())
                 text = tr("imp_parsed_bad" if bad else "imp_parsed", read=cs.read,
                           rows=cs.rows, bad=bad)
+                if cs.blank:
+                    text += tr("imp_parsed_blank", blank=cs.blank)
                 reasons = "; ".join(f"{k} {v}" for k, v in cs.failed.items())
                 if cs.to_fallback:
                     reasons += "; other: " + ", ".join(list(cs.to_fallback)[:5])
@@ -396,7 +400,7 @@ class MappingPage(QWizardPage):
                     self.index, t, v, c.currentData()))
             self.values.setCellWidget(r, 2, combo)
         self.values.resizeColumnToContents(1)
-        self.values.resizeColumnToContents(2)
+        self.values.setColumnWidth(2, 190)
 
 
 # --------------------------------------------------------------------------- page 3
@@ -434,6 +438,7 @@ class OutputPage(QWizardPage):
         self.stage = QLabel()
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
+        self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         form = QFormLayout()
         form.addRow(tr("imp_out_path"), row)
         form.addRow(tr("imp_format"), self.fmt)
@@ -501,6 +506,11 @@ class ImportWizard(QWizard):
         self.report: ImportReport | None = None
         self._run: _Run | None = None
         self._gc_was_enabled = gc.isenabled()
+        for button, key in ((QWizard.WizardButton.BackButton, "imp_back"),
+                            (QWizard.WizardButton.NextButton, "imp_next"),
+                            (QWizard.WizardButton.FinishButton, "imp_finish"),
+                            (QWizard.WizardButton.CancelButton, "imp_close")):
+            self.setButtonText(button, tr(key))
         self.files_page = FilesPage(self)
         self.mapping_page = MappingPage(self)
         self.output_page = OutputPage(self)
@@ -625,7 +635,9 @@ class ImportWizard(QWizard):
         self.report = report
         self.written = str(report.out)
         self.output_page.bar.setValue(1000)
-        self.output_page.log.setPlainText("\n".join(report.text_lines()))
+        summary = "，".join(tr("imp_written_rows", table=_table_name(t), n=f"{n:,}")
+                           for t, n in report.tables.items())
+        self.output_page.log.setPlainText("\n".join([summary, "", *report.text_lines()]))
         self._end(tr("imp_done", path=self.written))
         self.extract_written.emit(self.written)
 

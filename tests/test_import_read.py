@@ -7,14 +7,13 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
-import pyarrow as pa
 import pytest
 import shapely
 from openpyxl import Workbook
 from shapely.geometry import Polygon, box
 
-from data.importer.encoding import detect_file
 from data.importer import values as V
+from data.importer.encoding import detect_file
 from data.importer.errors import ImportFailure
 from data.importer.read import read_source
 from data.importer.synonyms import is_known_header

@@ -92,7 +92,7 @@ class ImportReport:
             lines.append(f"{f.table} ← {f.file} ({', '.join(where)}): {f.rows} rows, "
                          f"{f.mapping}")
             for target, c in f.stats.columns.items():
-                lines.append(f"  {target:<18} ← {c.source[:28]:<28} {_column_text(c)}")
+                lines.append(f"  {target:<18} ← {_pad(c.source[:28], 28)} {_column_text(c)}")
             s = f.stats
             if s.zero_points:
                 lines.append(f"  {s.zero_points} points at (0, 0) taken as no coordinates")
@@ -119,6 +119,14 @@ class ImportReport:
             lines.append(f"mapping saved to {self.mapping_saved} (edit it and pass it with "
                          "--mapping next time)")
         return lines
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad to a display width (a Chinese character takes two columns in a terminal)."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - used)
 
 
 def _column_text(c: ColumnStats) -> str:
