@@ -210,3 +210,13 @@ def test_area_levels_from_names() -> None:
     assert level_from_names(["Downtown", "Kitsilano"]) is None
     e = propose("areas", source({"名称": ["城关镇", "清溪乡"], "_geometry": [None, None]}))
     assert e.columns["level"].value == "town" and e.columns["area_id"].column == "名称"
+
+
+def test_columns_found_by_their_values_when_no_header_names_them() -> None:
+    e = propose("incidents", source({
+        "甲": ["A1", "A2", "A3"], "乙": ["2024-05-02 13:04", "2024/5/3 8:00", "2024年5月4日"],
+        "丙": ["刑事", "治安", "诈骗"], "丁": ["114.91", "114.95", "114.99"],
+        "戊": ["27.11", "27.05", "27.02"], "己": ["已办结", "处置中", "已办结"]}))
+    cols = {k: v.column for k, v in e.columns.items()}
+    assert cols == {"reported_at": "乙", "category": "丙", "lon": "丁", "lat": "戊",
+                    "status": "己"}

@@ -276,7 +276,57 @@ def _assign(table: str, src: SourceTable, sample: pa.Table) -> tuple[dict[str, s
     if numbering:
         notes.append(f"{', '.join(sorted(numbering))}: row numbers 1, 2, 3... (not an id across "
                      "files): not used")
+    _by_content(table, src, sample, chosen, used, notes)
     return chosen, notes
+
+
+def _by_content(table: str, src: SourceTable, sample: pa.Table, chosen: dict[str, str],
+                used: set[str], notes: list[str]) -> None:
+    """Targets no header named, found by what the columns hold: the main time (a column of
+    timestamps), the coordinates (a pair of degree columns) and code columns (a column
+    whose values are nearly all spellings of the codes)."""
+    spec = TABLES[table]
+    free = [h for h in src.headers if h not in used]
+    cols = {h: sample.column(h).combine_chunks() for h in free}
+    t = spec.time_column
+    if t and not any(k == t or k.startswith(f"{t}.") for k in chosen):
+        share = {h: _share(V.parse_timestamp(c).reasons) for h, c in cols.items()}
+        best = max(share, key=lambda h: share[h], default=None)
+        if best is not None and share[best] >= 0.9:
+            chosen[t] = best
+            notes.append(f"{best!r} holds timestamps: taken as {t}")
+            free.remove(best)
+    if spec.point and "lon" not in chosen and "lat" not in chosen:
+        deg = {}
+        for h in free:
+            v = _numbers(cols[h])
+            fractional = len(v) and (v != np.round(v)).mean() > 0.9
+            if len(v) >= 0.5 * max(1, len(cols[h])) and (np.abs(v) <= 180).all() and fractional:
+                deg[h] = float(np.median(np.abs(v)))
+        if len(deg) == 2:
+            (a, _ma), (b, mb) = sorted(deg.items(), key=lambda kv: -kv[1])
+            if mb <= 90:
+                chosen["lon"], chosen["lat"] = a, b
+                notes.append(f"{a!r} and {b!r} hold degrees: taken as longitude and latitude")
+                free = [h for h in free if h not in (a, b)]
+    for col in spec.columns:
+        group = CODE_GROUPS.get((table, col.name))
+        if group is None or col.name in chosen:
+            continue
+        index = _spellings(group)
+        best, best_share = None, 0.0
+        for h in free:
+            counts = distinct_counts(cols[h], limit=MAX_VALUES)
+            total = sum(counts.values())
+            if not total or len(counts) >= MAX_VALUES:
+                continue
+            hit = sum(n for v, n in counts.items() if norm_value(v) in index) / total
+            if hit > best_share:
+                best, best_share = h, hit
+        if best is not None and best_share >= 0.8:
+            chosen[col.name] = best
+            notes.append(f"{best!r} holds {col.name} values: taken as {col.name}")
+            free.remove(best)
 
 
 def _time_source(table: str, target: str, chosen: dict[str, str], sample: pa.Table
