@@ -12,7 +12,7 @@ import shapely
 from openpyxl import Workbook
 from shapely.geometry import Polygon, box
 
-from data.importer import values as V
+from data.importer import times as T
 from data.importer.encoding import detect_file
 from data.importer.errors import ImportFailure
 from data.importer.read import read_source
@@ -117,7 +117,7 @@ def test_workbook_sheet_by_content_and_date_cells(tmp_path: Path, excel_reader: 
                                                      "2024-05-03 08:00:00"]
     deadline = src.table.column("整改期限").to_pylist()
     assert deadline[0].startswith("2024-06-01") and deadline[1] == "45474"
-    got = V.parse_timestamp(src.table.column("整改期限")).values.to_pylist()
+    got = T.parse_timestamp(src.table.column("整改期限")).values.to_pylist()
     assert got == [dt.datetime(2024, 6, 1), dt.datetime(2024, 7, 1)]
     assert src.table.column("数量").to_pylist() == ["3", ""]
 

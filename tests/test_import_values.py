@@ -1,4 +1,4 @@
-"""Cell values as stations write them (data/importer/values.py), against Python's own
+"""Cell values as stations write them (data/importer/values.py, times.py), against Python's own
 datetime and hand-computed answers."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from data.importer import times as T
 from data.importer import values as V
 
 
 def _ts(values: list, **kw) -> list:
-    return V.parse_timestamp(pa.array(values, pa.string()), **kw).values.to_pylist()
+    return T.parse_timestamp(pa.array(values, pa.string()), **kw).values.to_pylist()
 
 
 SPELLINGS = [
@@ -47,13 +48,13 @@ def test_each_spelling(text: str, want: dt.datetime) -> None:
 
 
 def test_blanks_and_placeholders_are_null_not_failures() -> None:
-    p = V.parse_timestamp(pa.array(["", " ", "无", "不详", "未知", "-", "/", "NULL", "N/A", None]))
+    p = T.parse_timestamp(pa.array(["", " ", "无", "不详", "未知", "-", "/", "NULL", "N/A", None]))
     assert p.values.null_count == 10
     assert (p.reasons == V.BLANK).all()
 
 
 def test_unreadable_values_say_why() -> None:
-    p = V.parse_timestamp(pa.array(["2024-02-30", "2024-13-01", "昨天", "1899-01-01 00:00"]))
+    p = T.parse_timestamp(pa.array(["2024-02-30", "2024-13-01", "昨天", "1899-01-01 00:00"]))
     assert p.values.null_count == 4
     assert [V.REASONS[r] for r in p.reasons] == [
         "impossible date or time", "impossible date or time", "not a date/time",
@@ -73,8 +74,8 @@ def test_roc_six_digits_only_with_the_hint() -> None:
 def test_day_first_hint() -> None:
     assert _ts(["2/5/2024"]) == [dt.datetime(2024, 2, 5)]
     assert _ts(["2/5/2024"], hint="dmy") == [dt.datetime(2024, 5, 2)]
-    assert V.guess_time_hint(pa.array(["13/5/2024", "2/5/2024"])) == "dmy"
-    assert V.guess_time_hint(pa.array(["1100420", "1040101"])) == "roc"
+    assert T.guess_time_hint(pa.array(["13/5/2024", "2/5/2024"])) == "dmy"
+    assert T.guess_time_hint(pa.array(["1100420", "1040101"])) == "roc"
 
 
 def test_strptime_hint() -> None:
@@ -92,9 +93,9 @@ def test_offsets_dropped_or_converted() -> None:
 
 def test_native_dates_pass_through() -> None:
     arr = pa.array([dt.datetime(2024, 5, 2, 13, 4), None], pa.timestamp("ms"))
-    assert V.parse_timestamp(arr).values.to_pylist() == [dt.datetime(2024, 5, 2, 13, 4), None]
+    assert T.parse_timestamp(arr).values.to_pylist() == [dt.datetime(2024, 5, 2, 13, 4), None]
     d = pa.array([dt.date(2024, 5, 2)], pa.date32())
-    assert V.parse_timestamp(d).values.to_pylist() == [dt.datetime(2024, 5, 2)]
+    assert T.parse_timestamp(d).values.to_pylist() == [dt.datetime(2024, 5, 2)]
 
 
 @settings(max_examples=60, deadline=None)
@@ -111,7 +112,7 @@ def test_any_time_round_trips_in_every_spelling(t: dt.datetime, k: int) -> None:
 
 
 def test_time_of_day_and_bands() -> None:
-    p = V.parse_time_of_day(pa.array(["13:04", "1304", "13时04分", "18~20", "23-01", "0.5",
+    p = T.parse_time_of_day(pa.array(["13:04", "1304", "13时04分", "18~20", "23-01", "0.5",
                                       "下午1点", "9", "", "x", "25:00"]))
     hours = [None if v is None else v / 3.6e9 for v in p.values.to_pylist()]
     assert hours[:8] == [13 + 4 / 60, 13 + 4 / 60, 13 + 4 / 60, 18, 23, 12, 13, 9]
@@ -120,9 +121,9 @@ def test_time_of_day_and_bands() -> None:
 
 
 def test_date_and_time_in_two_columns() -> None:
-    date = V.parse_timestamp(pa.array(["2024-05-02", "2024年5月3日", "2024/5/4", None]))
-    time = V.parse_time_of_day(pa.array(["13:04:05", "bad", None, "10:00"]))
-    got = V.combine_date_time(date, time)
+    date = T.parse_timestamp(pa.array(["2024-05-02", "2024年5月3日", "2024/5/4", None]))
+    time = T.parse_time_of_day(pa.array(["13:04:05", "bad", None, "10:00"]))
+    got = T.combine_date_time(date, time)
     assert got.values.to_pylist() == [dt.datetime(2024, 5, 2, 13, 4, 5),
                                       dt.datetime(2024, 5, 3), dt.datetime(2024, 5, 4), None]
     assert [V.REASONS[r] for r in got.reasons] == [
@@ -130,7 +131,7 @@ def test_date_and_time_in_two_columns() -> None:
 
 
 def test_five_columns() -> None:
-    got = V.timestamp_from_parts({k: pa.array(v) for k, v in {
+    got = T.timestamp_from_parts({k: pa.array(v) for k, v in {
         "year": ["2020", "2020", "2020"], "month": ["6", "13", "2"], "day": ["19", "1", "29"],
         "hour": ["3", "0", ""], "minute": ["40", "0", "5"]}.items()})
     assert got.values.to_pylist() == [dt.datetime(2020, 6, 19, 3, 40), None,
@@ -182,7 +183,7 @@ def test_batch_split_does_not_change_results() -> None:
     rng = np.random.default_rng(3)
     texts = [s for s, _ in SPELLINGS] + ["x", "", "2024-02-30"]
     col = pa.array([texts[i] for i in rng.integers(0, len(texts), 500)])
-    whole = V.parse_timestamp(col)
-    parts = [V.parse_timestamp(col.slice(i, 37)) for i in range(0, 500, 37)]
+    whole = T.parse_timestamp(col)
+    parts = [T.parse_timestamp(col.slice(i, 37)) for i in range(0, 500, 37)]
     assert pa.concat_arrays([p.values for p in parts]).equals(whole.values)
     assert np.array_equal(np.concatenate([p.reasons for p in parts]), whole.reasons)

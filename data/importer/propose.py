@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..schema import BOOLEAN, DATE, DOUBLE, INTEGER, TABLES, TIMESTAMP
+from . import times as T
 from . import values as V
 from .mapping import ColumnSource, FileMapping
 from .source import GEOMETRY, SourceTable
@@ -115,14 +116,14 @@ def _looks_like(target: str, kind: str | None, col: pa.Array) -> float:
         return 1.0
     part = target.split(".", 1)[1] if "." in target else None
     if part == "time":
-        share = _share(V.parse_time_of_day(col).reasons)
+        share = _share(T.parse_time_of_day(col).reasons)
     elif part == "date":
-        share = _share(V.parse_timestamp(col).reasons)
+        share = _share(T.parse_timestamp(col).reasons)
     elif part in _PART_ORDER:
         p = V.parse_integer(col)
         share = _share(p.reasons)
     elif kind in (TIMESTAMP, DATE):
-        share = _share(V.parse_timestamp(col, V.guess_time_hint(col)).reasons)
+        share = _share(T.parse_timestamp(col, T.guess_time_hint(col)).reasons)
     elif target in ("lon", "lat") or kind == DOUBLE:
         share = _share(V.parse_coordinate(col).reasons)
     elif kind == INTEGER:
@@ -290,7 +291,7 @@ def _by_content(table: str, src: SourceTable, sample: pa.Table, chosen: dict[str
     cols = {h: sample.column(h).combine_chunks() for h in free}
     t = spec.time_column
     if t and not any(k == t or k.startswith(f"{t}.") for k in chosen):
-        share = {h: _share(V.parse_timestamp(c).reasons) for h, c in cols.items()}
+        share = {h: _share(T.parse_timestamp(c).reasons) for h, c in cols.items()}
         best = max(share, key=lambda h: share[h], default=None)
         if best is not None and share[best] >= 0.9:
             chosen[t] = best
@@ -335,7 +336,7 @@ def _time_source(table: str, target: str, chosen: dict[str, str], sample: pa.Tab
     date, time = chosen.get(f"{target}.date"), chosen.get(f"{target}.time")
     parts = {p: chosen[f"{target}.{p}"] for p in _PART_ORDER if f"{target}.{p}" in chosen}
     if single and time and not date:
-        p = V.parse_timestamp(sample.column(single).combine_chunks())
+        p = T.parse_timestamp(sample.column(single).combine_chunks())
         us = np.asarray(pc.fill_null(p.values.cast(pa.int64()), 0).to_numpy(
             zero_copy_only=False))
         if (us[p.reasons == V.OK] % 86_400_000_000 == 0).all():
@@ -366,7 +367,7 @@ def propose(table: str, src: SourceTable, crs: str | None = None,
                 e.columns[col.name] = ts
                 first = ts.column or ts.parts.get("date")
                 if first:
-                    hint = V.guess_time_hint(sample.column(first).combine_chunks())
+                    hint = T.guess_time_hint(sample.column(first).combine_chunks())
                     if hint:
                         e.formats[col.name] = hint
         elif col.name in chosen:

@@ -22,6 +22,7 @@ import shapely
 
 from ..coords import to_wgs84
 from ..schema import BLOB, BOOLEAN, DATE, DOUBLE, INTEGER, TABLES, TEXT, TIMESTAMP
+from . import times as T
 from . import values as V
 from .mapping import FileMapping, ImportMapping
 from .place import AreaLookup, find_in_addresses, resolve_column
@@ -222,13 +223,13 @@ def _parse(rule: ColumnRule, batch: pa.RecordBatch, timezone: str | None,
         parts = dict(rule.parts)
         if "date" in parts:
             raw = _column(batch, parts["date"])
-            date = V.parse_timestamp(raw, rule.hint, timezone)
+            date = T.parse_timestamp(raw, rule.hint, timezone)
             if "time" not in parts:
                 return date, raw
             time = _column(batch, parts["time"])
             both = pc.binary_join_element_wise(V.as_text(raw), V.as_text(time), " | ")
-            return V.combine_date_time(date, V.parse_time_of_day(time)), both
-        return V.timestamp_from_parts({k: _column(batch, c) for k, c in parts.items()}), None
+            return T.combine_date_time(date, T.parse_time_of_day(time)), both
+        return T.timestamp_from_parts({k: _column(batch, c) for k, c in parts.items()}), None
     else:
         raw = _column(batch, rule.column)
     kind = rule.kind
@@ -239,9 +240,9 @@ def _parse(rule: ColumnRule, batch: pa.RecordBatch, timezone: str | None,
     if kind == TEXT:
         return V.parse_text(raw), raw
     if kind == TIMESTAMP:
-        return V.parse_timestamp(raw, rule.hint, timezone), raw
+        return T.parse_timestamp(raw, rule.hint, timezone), raw
     if kind == DATE:
-        return V.parse_date(raw, rule.hint), raw
+        return T.parse_date(raw, rule.hint), raw
     if kind == DOUBLE:
         return V.parse_number(raw), raw
     if kind == INTEGER:
