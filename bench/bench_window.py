@@ -91,9 +91,10 @@ def in_process(path: Path) -> None:
     t0 = time.perf_counter()
     win.open_path(str(path))
     first = wait() - t0
+    timings = {**win.session.timings, **win.board.map.timings, **win.board.panels.timings}
     print(f"in-process open → first frame: {first:.2f} s "
-          f"(open {win.timings['open']:.2f}, scene {win.timings['scene'] * 1000:.0f} ms, "
-          f"panels {win.timings['panels'] * 1000:.0f} ms)")
+          f"(open {timings['open']:.2f}, scene {timings['scene'] * 1000:.0f} ms, "
+          f"panels {timings['panels'] * 1000:.0f} ms)")
 
     # time-window changes (a dragged timeline): to the redrawn map, and to all panels
     as_of = win.extract.default_as_of
@@ -102,19 +103,41 @@ def in_process(path: Path) -> None:
         end = as_of - timedelta(days=7 * k)
         start = end - timedelta(days=30 + k)
         t = time.perf_counter()
-        win.store.set(win.store.state.with_window(start, end))
+        win.session.filters.set(win.session.filters.state.with_window(start, end))
         gui_ms.append((time.perf_counter() - t) * 1000)  # the GUI thread's own share
         total = wait() - t
-        scene_ms.append(win.timings["scene"] * 1000)
+        scene_ms.append(win.board.map.timings["scene"] * 1000)
         frame_ms.append(total * 1000)
     print(f"time-window change → map redrawn: median {statistics.median(scene_ms):.0f} ms "
           f"(max {max(scene_ms):.0f}); → every panel redrawn: median "
           f"{statistics.median(frame_ms):.0f} ms; GUI thread per change "
           f"{statistics.median(gui_ms):.1f} ms")
 
+    # a burst of 20 filter changes, as fast as a dragged timeline sends them: the last one
+    # must end up drawn, and no stale job may still be running
+    bursts = []
+    for rep in range(3):
+        states = [win.session.filters.state.with_window(as_of - timedelta(days=60 + 3 * k + rep),
+                                                        as_of - timedelta(days=k))
+                  for k in range(20)]
+        t = time.perf_counter()
+        for st in states:
+            win.session.filters.set(st)
+            app.processEvents()
+        wait()
+        bursts.append((time.perf_counter() - t) * 1000)
+        panels = win.board.panels.panels
+        ok = (panels is not None and panels.state == states[-1]
+              and win.board.map.scene is not None and not win.session.jobs.running())
+        print(f"burst {rep + 1}: 20 changes → last drawn in {bursts[-1]:.0f} ms, "
+              f"last state drawn: {ok}, jobs still running: {win.session.jobs.running()}")
+    stats = win.session.jobs.stats
+    print(f"burst of 20 changes → last one drawn: median {statistics.median(bursts):.0f} ms; "
+          f"jobs cancelled so far {stats.cancelled}, coalesced {stats.coalesced}")
+
     # pan and zoom: repaint of the drawn scene per view step (the scene rebuild follows,
     # debounced, off the GUI thread)
-    canvas = win.canvas
+    canvas = win.board.canvas
     vb = canvas.getViewBox()
     frames = []
     (x0, x1), _ = vb.viewRange()
@@ -130,9 +153,10 @@ def in_process(path: Path) -> None:
     fps = 1 / statistics.median(frames)
     print(f"pan/zoom frame: median {statistics.median(frames) * 1000:.1f} ms ({fps:.0f} frames/s), "
           f"p95 {sorted(frames)[int(len(frames) * 0.95)] * 1000:.1f} ms")
-    stats = win.jobs.stats
+    stats = win.session.jobs.stats
     print(f"jobs: submitted {stats.submitted}, delivered {stats.delivered}, "
-          f"dropped (stale) {stats.dropped}, coalesced {stats.coalesced}")
+          f"dropped (stale) {stats.dropped}, cancelled {stats.cancelled}, "
+          f"coalesced {stats.coalesced}")
     win.close()
 
 

@@ -128,7 +128,8 @@ def soak(minutes: float, every: float, incidents: int, rotate: float,
         raise SystemExit("the wall did not open its first extract")
 
     reasons: dict[str, int] = {}
-    win.open_failed.connect(lambda r, _p: reasons.__setitem__(r[:70], reasons.get(r[:70], 0) + 1))
+    win.session.open_failed.connect(
+        lambda r, _p: reasons.__setitem__(r[:70], reasons.get(r[:70], 0) + 1))
     writer = Writer(target, good_a, good_b, every)
     writer.start()
     t0 = time.monotonic()
@@ -170,7 +171,7 @@ def soak(minutes: float, every: float, incidents: int, rotate: float,
         stale_cleared += 1
     was_stale = win.banner.is_stale()
     reloads, failures, rotations = win.reloads, win.failures_seen, win.rotations
-    jobs = win.jobs.stats
+    jobs = win.session.jobs.stats
     win.close()
     app.processEvents()
 

@@ -48,8 +48,9 @@ def _child(extract: str, out_dir: str, layout: str, views: int) -> None:
         while time.monotonic() < end:
             app.processEvents()
             time.sleep(0.01)
-            if (win.extract is not None and not win.jobs.busy() and win.panels is not None
-                    and win.panels.state == win.store.state):
+            panels = win.board.panels.panels
+            if (win.extract is not None and not win.session.jobs.busy() and panels is not None
+                    and panels.state == win.session.filters.state):
                 break
         for _ in range(20):
             app.processEvents()
@@ -64,7 +65,7 @@ def _child(extract: str, out_dir: str, layout: str, views: int) -> None:
         path = Path(out_dir) / f"wall-{layout}-{i}.png"
         win.grab().save(str(path))
         shots.append({"path": str(path), "view": win.current_view().name,
-                      "width": win.width(), "height": win.height(), "scale": win.scale})
+                      "width": win.width(), "height": win.height(), "scale": win.board.scale})
     print(json.dumps(shots, ensure_ascii=False))
     win.close()
 

@@ -12,10 +12,12 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -39,6 +41,7 @@ from .sources import ExtractError, attach_source, quiet, run, sql_literal
 from .validate import BuildContext, clean_areas, clean_rows, write_areas
 
 Progress = Callable[[str, float], None]
+T = TypeVar("T")
 
 __all__ = ["Extract", "ExtractError", "open_extract"]
 
@@ -77,6 +80,12 @@ class Extract:
     _as_of: date | None = field(default=None, init=False, repr=False, compare=False)
     _as_of_lock: threading.Lock = field(default_factory=threading.Lock, init=False,
                                         repr=False, compare=False)
+    _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False,
+                                       compare=False)
+    _memo_locks: dict[Hashable, threading.Lock] = field(default_factory=dict, init=False,
+                                                        repr=False, compare=False)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False,
+                                       compare=False)
 
     @property
     def region_name(self) -> str:
@@ -121,6 +130,26 @@ class Extract:
                                else date.today())
             return self._as_of
 
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """A value derived from this extract alone (an index, a spatial weight matrix, the
+        areas in Mercator), computed once per ``key`` and kept while the extract is open.
+
+        Worker threads ask concurrently: one computes a key while the others asking for
+        the same key wait for it; different keys do not wait for each other.
+        """
+        with self._memo_lock:
+            if key in self._memo:
+                return self._memo[key]
+            lock = self._memo_locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._memo_lock:
+                if key in self._memo:
+                    return self._memo[key]
+            value = compute()
+            with self._memo_lock:
+                self._memo[key] = value
+            return value
+
     def has(self, table: str) -> bool:
         """Whether the table was present and usable (it may still have no rows)."""
         t = self.report.tables.get(table)
@@ -158,7 +187,8 @@ def open_extract(path: str | Path, progress: Progress | None = None,
 
 
 def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
-    tmp = target.with_name(f"{target.stem}.tmp-{os.getpid()}.duckdb")
+    # one name per attempt: an open cancelled and started again must not meet its own file
+    tmp = target.with_name(f"{target.stem}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}.duckdb")
     tmp.unlink(missing_ok=True)
     con = connect(tmp, read_only=False)
     built = False
@@ -185,8 +215,8 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
             (DISPUTES, None, 0.9),
             (DISPUTE_STEPS, ("dispute_id", "disputes", Reason.UNKNOWN_DISPUTE), 0.95),
         ]
-        for spec, refs, frac in steps:
-            progress(f"validating {spec.name}", frac)
+        for k, (spec, refs, frac) in enumerate(steps):
+            ctx.span = (frac, steps[k + 1][2] if k + 1 < len(steps) else 0.99)
             clean_rows(ctx, spec, refs)
         write_areas(con, ctx.areas)
         _write_kv(con, meta, report, ctx.areas)

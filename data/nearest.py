@@ -86,16 +86,10 @@ def _s(v: Any) -> Any:
     return v
 
 
-_CACHE_ATTR = "_resource_indexes"
-
-
 def resource_index(extract: Extract, kinds: Iterable[str] = ()) -> ResourceIndex:
     """The index for ``kinds`` (all kinds when empty), built once per extract."""
-    cache: dict[frozenset[str], ResourceIndex] = extract.__dict__.setdefault(_CACHE_ATTR, {})
     key = frozenset(kinds)
-    if key not in cache:
-        cache[key] = ResourceIndex.build(extract, key)
-    return cache[key]
+    return extract.memo(("resource_index", key), lambda: ResourceIndex.build(extract, key))
 
 
 def nearest_resources(extract: Extract, lon: float, lat: float, k: int = 5,

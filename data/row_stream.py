@@ -11,7 +11,7 @@ in one pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -29,8 +29,15 @@ class RowStream:
     """Turns typed source batches into clean output batches for one table."""
 
     def __init__(self, spec: Table, columns: list[str], areas: AreaSet, coord_system: str,
-                 swapped_bit: int, count_unknown_areas: bool) -> None:
+                 swapped_bit: int, count_unknown_areas: bool,
+                 on_batch: Callable[[int], None] | None = None) -> None:
         self.spec = spec
+        self.on_batch = on_batch
+        """Called with the rows read so far after each batch (progress). If it raises (a
+        cancel), the stream ends early and the exception is kept in ``stopped``: raising
+        it through DuckDB's scan of this stream left the database wedged."""
+        self.stopped: BaseException | None = None
+        self.rows_read = 0
         self.columns = columns  # output columns, in final order
         self.areas = areas
         self.coord_system = coord_system
@@ -59,6 +66,13 @@ class RowStream:
                 if batch.num_rows:
                     produced = True
                     yield self._clean(batch)
+                    self.rows_read += batch.num_rows
+                    if self.on_batch is not None:
+                        try:
+                            self.on_batch(self.rows_read)
+                        except Exception as exc:
+                            self.stopped = exc
+                            return
         except Exception as exc:  # surfaced by the caller: DuckDB would wrap it
             self.error = exc
             raise

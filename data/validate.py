@@ -46,6 +46,13 @@ class BuildContext:
     coord_system: str
     areas: AreaSet
     progress: Progress
+    span: tuple[float, float] = (0.0, 1.0)
+    """The share of the whole build the current table takes (its progress maps into it)."""
+
+    def step(self, stage: str, fraction: float) -> None:
+        """Progress within the current table (``fraction`` of it done)."""
+        a, b = self.span
+        self.progress(stage, a + (b - a) * min(1.0, max(0.0, fraction)))
 
 
 def _missing_required(spec: Table, st: SourceTable) -> list[str]:
@@ -233,7 +240,7 @@ def clean_rows(ctx: BuildContext, spec: Table,
     for event tables whose rows must point at a kept row of another table.
     """
     st, rep = _open_table(ctx, spec)
-    ctx.progress(f"reading {spec.name}", 0.0)
+    ctx.step(f"reading {spec.name}", 0.0)
     if st is None:
         _create_empty(ctx, spec)
         return
@@ -254,11 +261,13 @@ def clean_rows(ctx: BuildContext, spec: Table,
     reason = _reason_sql(spec, value, references)
     sql = (f"SELECT {st.row_expr} AS _src_row, {', '.join(select)}, {reason} AS _reason "
            f"FROM {st.relation}")
+    total = max(1, rep.rows)
     stream = RowStream(spec, final_columns(spec), ctx.areas, ctx.coord_system,
-                       1 << (len(adj) - 1), ctx.report.table("areas").status == OK)
+                       1 << (len(adj) - 1), ctx.report.table("areas").status == OK,
+                       on_batch=lambda n: ctx.step(f"writing {spec.name}", 0.1 + 0.7 * n / total))
     writer = quiet(ctx.con.cursor())
     try:
-        ctx.progress(f"writing {spec.name}", 0.3)
+        ctx.step(f"writing {spec.name}", 0.1)
         source = ctx.con.sql(sql).to_arrow_reader(BATCH_ROWS)
         writer.register("_clean", stream.reader(source))
         run(writer, f"CREATE OR REPLACE TABLE main.{spec.name} AS SELECT * FROM _clean")
@@ -270,6 +279,8 @@ def clean_rows(ctx: BuildContext, spec: Table,
         return
     finally:
         writer.close()
+    if stream.stopped is not None:  # cancelled between two batches: the table is partial
+        raise stream.stopped
     quarantined = stream.quarantined()
     if quarantined is not None:
         ctx.con.register("_rejected", quarantined)
@@ -277,7 +288,7 @@ def clean_rows(ctx: BuildContext, spec: Table,
         ctx.con.unregister("_rejected")
     # No sort by time: at 10M rows it costs as much as the whole write, and the
     # queries are within their targets without it (see bench/bench_foundation.py).
-    ctx.progress(f"checking {spec.name}", 0.8)
+    ctx.step(f"checking {spec.name}", 0.8)
     if spec.id_column:
         _set_aside_duplicates(ctx.con, spec)
     if stream.unknown_area_rows:

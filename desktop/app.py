@@ -10,7 +10,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from layers.i18n import tr
-from widgets.theme import DARK, LIGHT, apply_theme, cjk_font_available
+from painting.fonts import cjk_font_available, ensure_cjk_font
+from widgets.theme import DARK, LIGHT, apply_theme
 from widgets.web_map import webengine_environment  # importing it registers cockpit-tiles:
 
 
@@ -19,6 +20,7 @@ def application() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("cockpit")
     app.setOrganizationName("cockpit")
+    ensure_cjk_font()  # the system's, or the fonts that travel with a bundle
     return app
 
 

@@ -15,7 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-SUBCOMMANDS = ("validate", "report", "export", "demo", "nearest", "wall", "import")
+SUBCOMMANDS = ("validate", "report", "export", "demo", "nearest", "wall", "install-desktop",
+               "import")
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 
 
@@ -58,7 +59,7 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="main.py", description="County command-centre cockpit")
+    parser = argparse.ArgumentParser(prog="cockpit", description="County command-centre cockpit")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("validate", help="check an extract and print its load report")
     p.add_argument("extract")
@@ -103,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE",
                    help="wall settings and views (default: $COCKPIT_DATA_DIR/wall.toml, "
                    "else the built-in desktop/wall.toml)")
+    p = sub.add_parser("install-desktop", help="add the cockpit to the user's application "
+                       "menu (a .desktop file and an icon under ~/.local/share)")
+    p.add_argument("--uninstall", action="store_true", help="remove them again")
     _add_import_parser(sub)
     return parser
 
@@ -126,6 +130,19 @@ def _add_import_parser(sub: Any) -> None:
                    help="where to save the mapping used (default: EXTRACT.mapping.toml when "
                    "no --mapping is given)")
     p.add_argument("--json", action="store_true", help="the import report as JSON on stdout")
+
+
+def cmd_install_desktop(args: argparse.Namespace) -> int:
+    from .desktop_entry import install, uninstall
+
+    try:
+        files = uninstall() if args.uninstall else install()
+    except OSError as exc:
+        return _fail(f"cannot write the menu entry: {exc}")
+    verb = "removed" if args.uninstall else "wrote"
+    for f in files:
+        print(f"{verb} {f}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _open(path: str, progress: bool = True) -> Any:
@@ -356,7 +373,7 @@ def ensure_demo() -> Path:
 
 
 def cmd_open(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="main.py", description="Open the cockpit on an "
+    parser = argparse.ArgumentParser(prog="cockpit", description="Open the cockpit on an "
                                      "extract (the built-in demo county without one). "
                                      f"Subcommands: {', '.join(SUBCOMMANDS)}.")
     parser.add_argument("extract", nargs="?")
@@ -387,6 +404,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_nearest(args)
     if args.command == "export":
         return cmd_export(args)
+    if args.command == "install-desktop":
+        return cmd_install_desktop(args)
     if args.command == "import":
         return cmd_import(args)
     return cmd_wall(args)

@@ -14,7 +14,7 @@ def export_png(path: str, out: str, size: tuple[int, int], state: FilterState,
     """Render the window for ``state`` at ``size`` and save it; returns a summary."""
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import Qt
+    from PySide6.QtCore import QPoint, Qt
 
     from widgets.theme import DARK, LIGHT
 
@@ -31,18 +31,21 @@ def export_png(path: str, out: str, size: tuple[int, int], state: FilterState,
     win.open_path(path)
     deadline = time.monotonic() + timeout_s
 
-    def settled() -> bool:
-        return (win.extract is not None and not win.jobs.busy() and win.panels is not None
-                and win.panels.state == win.store.state and win.scene is not None)
+    session, board = win.session, win.board
 
-    while not failed and win.extract is None and time.monotonic() < deadline:
+    def settled() -> bool:
+        panels = board.panels.panels
+        return (session.extract is not None and not session.jobs.busy() and panels is not None
+                and panels.state == session.filters.state and board.map.scene is not None)
+
+    while not failed and session.extract is None and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.005)
     if failed:
         raise RuntimeError(failed[0])
-    win.store.set(state)
+    session.filters.set(state)
     if len(state.areas) == 1:
-        win.zoom_to_area(next(iter(state.areas)))
+        board.map.zoom_to_area(next(iter(state.areas)))
     while not settled() and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.005)
@@ -50,7 +53,14 @@ def export_png(path: str, out: str, size: tuple[int, int], state: FilterState,
         app.processEvents()
     image = win.grab()
     ok = image.save(out, "PNG")
+    # what the image shows, for the audit log (and for checking the image's figures)
+    kpis = {f"kpi_{t.spec().key}": t.spec().value for t in board.kpis.tiles()
+            if t.spec() is not None}
+    strip = board.kpis.geometry()
+    top_left = board.kpis.mapTo(win, QPoint(0, 0))
     win.close()
     if not ok:
         raise OSError(f"cannot write {out}")
-    return {"path": str(Path(out)), "width": image.width(), "height": image.height()}
+    return {"path": str(Path(out)), "width": image.width(), "height": image.height(),
+            "kpi_box": f"{top_left.x()},{top_left.y()},{strip.width()},{strip.height()}",
+            **kpis}

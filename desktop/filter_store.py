@@ -38,6 +38,15 @@ class FilterStore(QObject):
         self.changed.emit(state)
         return True
 
+    def reset(self, state: FilterState) -> bool:
+        """Make ``state`` current and forget the history (a new region's extract)."""
+        self._history = []
+        if state == self._state:
+            return False
+        self._state = state
+        self.changed.emit(state)
+        return True
+
     def apply(self, transition: Callable[[FilterState], FilterState]) -> bool:
         return self.set(transition(self._state))
 

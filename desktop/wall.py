@@ -1,22 +1,22 @@
 """Wall-display mode: the cockpit full screen, unattended, current, and safe for visitors.
 
-``WallWindow`` is the cockpit window with its controls taken away: no menus, buttons
-or filter chips, a read-only banner instead (region, rotation view, filter and time
-window, as-of, clock, and a red "stale" strip when a new extract cannot be read), a
-privacy profile that holds whatever the desktop does (personal data masked, incidents
-only aggregated, cards that close themselves), a rotation through the configured
-views, and a reload of the extract when it is replaced, keeping the filter and view.
+``WallWindow`` shows the cockpit board of its own session with the controls taken
+away: no menus, buttons or filter chips, a read-only banner instead (region, rotation
+view, filter and time window, as-of, clock, and a red "stale" strip when a new extract
+cannot be read), a privacy profile that holds whatever the desktop does (personal data
+masked, incidents only aggregated, cards that close themselves), a rotation through the
+configured views, and a reload of the extract when it is replaced, keeping the filter
+and view.
 It never opens a dialog: every problem is shown where it happened.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QCursor,
@@ -25,18 +25,21 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QResizeEvent,
     QShortcut,
 )
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
+from data.extract import Extract
 from data.filters import FilterState
-from layers.dashboard import window_text
+from layers.filter_text import window_text
 from layers.i18n import tr
-from widgets.theme import DARK, LIGHT, qcolor
+from widgets.theme import Theme, apply_theme, css, qcolor
 from widgets.wall_banner import WallBanner
 
+from .board import CockpitBoard, scale_for
 from .extract_watch import ReloadTracker, signature
-from .main_window import CockpitWindow
+from .session import MAP_GROUPS, CockpitSession, ViewOptions
 from .wall_config import WallConfig, WallView, expand_views
 
 WALL_BOOST = 1.15
@@ -62,50 +65,58 @@ class FocusRing(QWidget):
         p.end()
 
 
-class WallWindow(CockpitWindow):
-    """``reloads``/``failures_seen``/``rotations`` count what happened (the soak reads them)."""
+class WallWindow(QWidget):
+    """The cockpit board under a read-only banner, full screen and unattended.
 
-    scale_boost = WALL_BOOST
+    ``reloads``/``failures_seen``/``rotations`` count what happened (the soak reads them).
+    """
+
+    extract_opened = Signal(str)
+    frame_ready = Signal()
 
     def __init__(self, path: str, config: WallConfig) -> None:
-        theme = LIGHT if config.theme == "light" else DARK
-        super().__init__(theme, config.lang, interactive=False)
+        super().__init__()
         self.config = config
         self.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
+        # privacy: aggregated incidents and no exact repeat addresses, whatever the desk does
+        points = config.incidents == "points"
+        self.session = CockpitSession(ViewOptions(
+            lang=config.lang, theme="light" if config.theme == "light" else "dark",
+            repeats=config.repeats, incident_points=points,
+            min_cell_m=0.0 if points else config.min_cell_m), self)
         self.wall_path = Path(path)
         self.reloads = 0
         self.failures_seen = 0
         self.rotations = 0
         self.views: list[WallView] = []
         self.view_index = -1
-        # privacy: aggregated incidents and no exact repeat addresses, whatever the desk does
-        self.options = dataclasses.replace(
-            self.options, incident_points=config.incidents == "points",
-            min_cell_m=config.min_cell_m if config.incidents != "points" else 0.0)
-        self.show_repeats = config.repeats
-        for w in (self.menuBar(), self.header_bar, self.filter_bar, self.map_toolbar,
-                  self.statusBar()):
-            w.hide()
-        tabs = getattr(getattr(self, "web_map", None), "tabs", None)
-        if tabs is not None:  # no web page on the wall: its memory grows for days
-            tabs.tabBar().hide()
+        self.scale = 1.0
+        # no web page on the wall: its memory grows for days
+        self.board = CockpitBoard(self.session, web_map=False)
+        self.board.map_toolbar.hide()
         self.banner = WallBanner(self.theme, self.scale, self)
-        self._outer.insertWidget(0, self.banner)
+        layout = QVBoxLayout(self)
+        self._layout = layout
+        layout.addWidget(self.banner)
+        layout.addWidget(self.board, 1)
         self._rings: dict[QWidget, FocusRing] = {}
         self.tracker = ReloadTracker(self.wall_path, config.retry_seconds)
-        self.extract_opened.connect(self._wall_opened)
-        self.open_failed.connect(self._wall_failed)
-        self.store.changed.connect(lambda _s: self._update_banner())
+        s = self.session
+        s.extract_changed.connect(self._wall_opened)
+        s.open_failed.connect(self._wall_failed)
+        s.filters.changed.connect(lambda _s: self._update_banner())
+        self.board.frame_ready.connect(self.frame_ready)
         self._poll = QTimer(self, interval=max(200, round(config.check_seconds * 1000)))
         self._poll.timeout.connect(self.check_extract)
         self._tick = QTimer(self, interval=1000)
         self._tick.timeout.connect(self._on_tick)
         self._rotate = QTimer(self)
         self._rotate.timeout.connect(self.next_view)
+        details = self.board.details
         self._details_timer = QTimer(self, singleShot=True,
                                      interval=round(config.detail_timeout_seconds * 1000))
-        self._details_timer.timeout.connect(self.details.dismiss)
-        self.details.installEventFilter(self)
+        self._details_timer.timeout.connect(details.dismiss)
+        details.installEventFilter(self)
         # The pointer is polled, not filtered: an application event filter would run
         # Python for every paint and timer event of the wall, all day.
         self._cursor_timer = QTimer(self, interval=500)
@@ -114,8 +125,20 @@ class WallWindow(CockpitWindow):
         self._cursor_still_since = time.monotonic()
         self._cursor_hidden = False
         self._quit = QShortcut(QKeySequence("Ctrl+Q"), self, activated=self.close)
-        self._restyle_wall()
+        self.restyle()
         self._on_tick()
+
+    @property
+    def theme(self) -> Theme:
+        return self.board.theme
+
+    @property
+    def lang(self) -> str:
+        return self.session.lang
+
+    @property
+    def extract(self) -> Extract | None:
+        return self.session.extract
 
     # ================================================================ start
     def start(self) -> None:
@@ -129,7 +152,7 @@ class WallWindow(CockpitWindow):
 
     def _begin_open(self, sig: str | None = None) -> None:
         self.tracker.loading = sig or signature(self.wall_path) or "missing"
-        self.open_path(str(self.wall_path))
+        self.session.open(str(self.wall_path))
 
     def check_extract(self) -> None:
         """One poll of the extract file (the timer calls it; tests may call it directly)."""
@@ -138,7 +161,7 @@ class WallWindow(CockpitWindow):
             self._begin_open(sig)
         self._show_stale()
 
-    def _wall_opened(self, _path: str) -> None:
+    def _wall_opened(self, _extract: Extract) -> None:
         first = self.tracker.loaded is None
         self.tracker.succeeded(self.tracker.loading or "")
         if not first:
@@ -151,6 +174,7 @@ class WallWindow(CockpitWindow):
         else:
             self._update_banner()
         self._show_stale()
+        self.extract_opened.emit(str(self.wall_path))
 
     def _wall_failed(self, reason: str, _path: str) -> None:
         self.failures_seen += 1
@@ -192,19 +216,14 @@ class WallWindow(CockpitWindow):
 
     def apply_view(self, view: WallView) -> None:
         area = self._resolve_area(view.area)
-        self.groups = {g: g in view.maps for g in self.groups}
-        self.options = dataclasses.replace(self.options, hotspots=view.hotspots,
-                                           choropleth=view.choropleth)
-        self._apply_visibility()
-        before = self.store.state
+        self.session.options.update(
+            **{g: g in view.maps for g in MAP_GROUPS}, hotspots=view.hotspots,
+            choropleth=view.choropleth is not None, per_10k=view.choropleth == "rate")
         self._apply_base_filter(area)
         if area:
-            self.zoom_to_area(area)
+            self.board.map.zoom_to_area(area)
         else:
-            self.canvas.reset_view()
-        if self.store.state == before:  # same filter: only the maps changed
-            self._refresh_scene()
-        self._update_legend()
+            self.board.canvas.reset_view()
         self._place_focus(view.focus)
         self._update_banner()
 
@@ -216,7 +235,7 @@ class WallWindow(CockpitWindow):
             state = state.with_window(as_of - timedelta(days=self.config.window_days - 1), as_of)
         if area:
             state = state.with_areas({area})
-        self.store.set(state)
+        self.session.filters.set(state)
 
     def _resolve_area(self, key: str) -> str | None:
         ex = self.extract
@@ -230,10 +249,11 @@ class WallWindow(CockpitWindow):
         return None
 
     def _focus_widgets(self, focus: str) -> tuple[QWidget, ...]:
-        return {"map": (self.canvas,), "kpis": (self.kpis,),
-                "rectification": (self.rect_funnel, self.overdue),
-                "mediation": (self.med_funnel, self.med_trend),
-                "hotspots": (self.left_tabs,)}.get(focus, ())
+        b = self.board
+        return {"map": (b.canvas,), "kpis": (b.kpis,),
+                "rectification": (b.rect_funnel, b.overdue),
+                "mediation": (b.med_funnel, b.med_trend),
+                "hotspots": (b.left_tabs,)}.get(focus, ())
 
     def _place_focus(self, focus: str | None = None) -> None:
         """Frame the panels the view is about; each ring is a child of its panel and
@@ -262,7 +282,7 @@ class WallWindow(CockpitWindow):
         if ex is None:
             self.banner.set_context(tr("app_title"), "", tr("wall_waiting"), "")
             return
-        st = self.store.state
+        st = self.session.filters.state
         view = self.current_view()
         parts = [window_text(st, self.lang)]
         for a in sorted(st.areas):
@@ -282,20 +302,27 @@ class WallWindow(CockpitWindow):
             self._update_banner()
 
     # ================================================================ look
-    def _restyle(self) -> None:
-        super()._restyle()
-        if hasattr(self, "banner"):
-            self._restyle_wall()
-
-    def _restyle_wall(self) -> None:
-        self.banner.set_theme(self.theme)
-        self.banner.set_scale(self.scale)
+    def restyle(self) -> None:
+        t, s = self.theme, self.board.scale
+        apply_theme(self, t, s)
+        self.setStyleSheet(self.styleSheet() + f"WallWindow {{ background: {css(t.background)}; }}")
+        self._layout.setContentsMargins(*(round(8 * s),) * 4)
+        self._layout.setSpacing(round(6 * s))
+        self.banner.set_theme(t)
+        self.banner.set_scale(s)
         self._place_focus()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        factor = round(scale_for(self.width(), self.height()) * WALL_BOOST, 2)
+        if self.board.set_scale(factor):
+            self.scale = factor
+            self.restyle()
 
     # ================================================================ events
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()
-        if obj is getattr(self, "details", None) and kind == QEvent.Type.Show:
+        if obj is self.board.details and kind == QEvent.Type.Show:
             self._details_timer.start()  # a card left open would hold data on the wall
         elif kind == QEvent.Type.Resize and obj in getattr(self, "_rings", {}):
             self._rings[obj].setGeometry(obj.rect())
@@ -322,6 +349,7 @@ class WallWindow(CockpitWindow):
         if self._cursor_hidden:
             QApplication.restoreOverrideCursor()
             self._cursor_hidden = False
+        self.session.close()
         super().closeEvent(event)
 
 

@@ -1,14 +1,15 @@
-"""Drives the web-map tab: builds the exported HTML map of the window's filter, when seen.
+"""Drives the web-map tab: builds the exported HTML map of the session's filter, when seen.
 
-The window's centre becomes two tabs, the native map (the default) and the web
-map. While the web map is visible, a change of filter, extract or language
-builds the page again with ``exporters.html_map.export_html`` in a background
-job of the window's ``JobRunner`` (name ``webmap``: the latest request wins). While
+The board's centre becomes two tabs, the native map (the default) and the web
+map. The controller observes the ``CockpitSession``: while the web map is visible,
+a change of filter, extract or language builds the page again with
+``exporters.html_map.export_html`` in a background job of the session (slot
+``webmap``: the latest request wins, its own callbacks receive the page). While
 it is hidden nothing is built; the difference between what is shown and what
-the window holds is noticed, and built, when the tab is shown again.
+the session holds is noticed, and built, when the tab is shown again.
 
 Pages are written to a private temporary folder under the cache directory
-(``webmap-*``, mode 0700, removed when the window closes; folders left by a
+(``webmap-*``, mode 0700, removed when the board closes; folders left by a
 crash are removed by the next start after a day). Only the page shown and any
 page still being built are kept. The base map comes from ``desktop.settings``,
 read the first time the tab is shown.
@@ -22,22 +23,21 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from data.cache import cache_dir
-from layers.dashboard import filter_chips, window_text
+from layers.filter_text import filter_chips, window_text
 from layers.i18n import tr
 from widgets.theme import Theme, css
 from widgets.web_map import TILE_TEMPLATE
 from widgets.web_map_tab import WebMapTab
 
+from .jobs import JobContext
+from .session import CockpitSession, ViewOptions
 from .settings import Settings, load_settings
-
-if TYPE_CHECKING:
-    from .main_window import CockpitWindow
 
 JOB = "webmap"
 DIR_PREFIX = "webmap-"
@@ -56,21 +56,22 @@ def remove_stale_dirs(root: Path, keep: Path | None = None,
 
 
 class WebMapController(QObject):
-    """Owns the tab widget of the window's centre, the web-map tab and its page folder."""
+    """Owns the tab widget of the board's centre, the web-map tab and its page folder."""
 
-    def __init__(self, window: CockpitWindow, native: QWidget,
-                 settings_file: str | Path | None = None) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, session: CockpitSession, native: QWidget,
+                 settings_file: str | Path | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
         self.settings_file = settings_file
         self.settings: Settings | None = None
         """Read when the tab is first shown (None before)."""
-        self.tab = WebMapTab(window.theme, window.scale, window.lang)
+        lang = session.lang
+        self.tab = WebMapTab(lang=lang)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.tabBar().setDrawBase(False)  # no light rule across a dark wall
-        self.tabs.addTab(native, tr("tab_map", window.lang))
-        self.tabs.addTab(self.tab, tr("tab_web_map", window.lang))
+        self.tabs.addTab(native, tr("tab_map", lang))
+        self.tabs.addTab(self.tab, tr("tab_web_map", lang))
         self.directory: Path | None = None
         self.builds = 0
         """Pages asked for (tests and benchmarks read it)."""
@@ -79,14 +80,17 @@ class WebMapController(QObject):
         self._pending: dict[str, Any] | None = None  # built while the tab was hidden
         self.tab.shown.connect(self._on_shown)
         self.tab.map_loaded.connect(self._on_loaded)
-        window.store.changed.connect(self._refresh)
-        window.extract_opened.connect(self._refresh)
-        window.jobs.finished.connect(self._on_job)
-        window.jobs.failed.connect(self._on_failed)
+        session.filters.changed.connect(self._refresh)
+        session.extract_changed.connect(self._refresh)
+        session.options.changed.connect(self._on_options)
 
     # ------------------------------------------------------------------ public
     def show_tab(self) -> None:
         self.tabs.setCurrentWidget(self.tab)
+
+    def _on_options(self, new: ViewOptions, old: ViewOptions) -> None:
+        if new.lang != old.lang:
+            self.set_language(new.lang)
 
     def set_language(self, lang: str) -> None:
         self.tabs.setTabText(0, tr("tab_map", lang))
@@ -107,16 +111,16 @@ class WebMapController(QObject):
         self.tab.set_theme(theme, scale)
 
     def close(self) -> None:
-        """Remove the page folder (the window is closing; its jobs have ended)."""
+        """Remove the page folder (the board is closing; the session's jobs have ended)."""
         if self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = None
 
     # ------------------------------------------------------------------ building
     def _token(self) -> tuple[Any, ...]:
-        w = self.window
+        s = self.session
         tiles = self.settings.tiles if self.settings else None
-        return (id(w.extract), w.store.state, w.lang, tiles)
+        return (id(s.extract), s.filters.state, s.lang, tiles)
 
     def _folder(self) -> Path:
         if self.directory is None or not self.directory.is_dir():
@@ -126,11 +130,11 @@ class WebMapController(QObject):
         return self.directory
 
     def _refresh(self, *_: object) -> None:
-        """Build the page of the window's current state if the tab is seen and it differs."""
+        """Build the page of the session's current state if the tab is seen and it differs."""
         if not self.tab.isVisible():
             return  # compared again when the tab is shown
-        w = self.window
-        ex = w.extract
+        s = self.session
+        ex = s.extract
         if ex is None:
             self.tab.show_message("web_map_no_data")
             return
@@ -140,7 +144,7 @@ class WebMapController(QObject):
         self._wanted = token
         self._seq += 1
         self.builds += 1
-        state, lang, seq = w.store.state, w.lang, self._seq
+        state, lang, seq = s.filters.state, s.lang, self._seq
         chips = [c.label for c in filter_chips(state, ex, lang) if c.field != "start"]
         caption = "  ·  ".join([ex.region_name, window_text(state, lang), *chips])
         tiles = self.settings.tiles if self.settings else None
@@ -153,7 +157,7 @@ class WebMapController(QObject):
             self.tab.show_error(tr("web_map_error", lang, error=str(exc)))
             return
 
-        def work() -> dict[str, Any]:
+        def work(_ctx: JobContext) -> dict[str, Any]:
             # folium and pandas load on the first build, not with the window (1 s of start-up)
             from exporters.html_map import export_html
 
@@ -161,25 +165,22 @@ class WebMapController(QObject):
                                   tile_attribution=attribution)
             return {**summary, "caption": caption, "seq": seq}
         self.tab.show_building(caption)
-        w.jobs.submit(JOB, token, work)
+        s.jobs.submit(JOB, token, work, self._on_built, self._on_failed)
 
-    def _on_job(self, name: str, token: object, result: Any) -> None:
-        if name != JOB:
-            return
+    def _on_built(self, result: Any) -> None:
         if self.tab.isVisible():
             self._show(result)
         else:
             self._pending = result
 
-    def _on_failed(self, name: str, token: object, error: str) -> None:
-        if name != JOB:
-            return
+    def _on_failed(self, error: str) -> None:
         self._wanted = None  # tried again at the next change or showing
-        self.tab.show_error(tr("web_map_error", self.window.lang, error=error.splitlines()[0]))
+        self.tab.show_error(tr("web_map_error", self.session.lang,
+                               error=error.splitlines()[0]))
 
     def _show(self, result: dict[str, Any]) -> None:
         self._pending = None
-        lang = self.window.lang
+        lang = self.session.lang
         n = f"{result['incidents']:,}"
         what = {"heat": tr("web_map_heat", lang, n=n), "cluster": tr("web_map_points", lang, n=n)
                 }.get(result["incident_mode"], tr("web_map_no_incidents", lang))
@@ -198,7 +199,7 @@ class WebMapController(QObject):
 
     def _show_notices(self) -> None:
         if self.settings is not None:
-            self.tab.set_notice("\n".join(n.text(self.window.lang)
+            self.tab.set_notice("\n".join(n.text(self.session.lang)
                                           for n in self.settings.warnings))
 
     def _on_loaded(self, ok: bool) -> None:

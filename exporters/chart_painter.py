@@ -13,18 +13,16 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPen
 
 from layers.panels import BarSpec, FunnelSpec, KpiSpec, LineSpec, format_value
+from painting.funnel import FunnelStyle
+from painting.funnel import paint_funnel as painting_funnel
 
 from .pdf_style import RGBA, Ctx, qcolor
 
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTER = int(Qt.AlignmentFlag.AlignCenter)
-
-
-def ink_on(rgba: RGBA | Sequence[int]) -> RGBA:
-    """Dark or white text, whichever reads on the colour."""
-    r, g, b = (int(v) for v in rgba[:3])
-    return (20, 20, 20, 255) if 0.299 * r + 0.587 * g + 0.114 * b > 150 else (255, 255, 255, 255)
+FUNNEL_MM_PER_UNIT = 0.25
+"""A screen pixel at 1920x1080 is drawn as 0.25 mm on paper (the funnel's gaps and bars)."""
 
 
 def no_data(ctx: Ctx, rect: QRectF, text: str) -> None:
@@ -272,64 +270,13 @@ def paint_lines(ctx: Ctx, spec: LineSpec, rect: QRectF, empty: str) -> None:
 
 # ----------------------------------------------------------------------------- funnel
 def paint_funnel(ctx: Ctx, spec: FunnelSpec, rect: QRectF, empty: str) -> None:
-    """Stages as centred bars, width ∝ value, value inside (or beside), name left, note right."""
-    p, s = ctx.painter, ctx.style
-    n = len(spec.stages)
-    if not n or not any(spec.values):
+    """The funnel as the screen draws it (``painting.funnel``), in print's fonts and units."""
+    if not spec.stages or not any(spec.values):
         no_data(ctx, rect, empty)
         return
-    p.save()
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    s = ctx.style
     size = s.size_table
-    lfm, vfm, nfm = ctx.metrics(size), ctx.metrics(size, True), ctx.metrics(s.size_small)
-    gap = ctx.mm(2)
-    notes = [spec.notes[i] if i < len(spec.notes) else "" for i in range(n)]
-    left = min(max(lfm.horizontalAdvance(x) for x in spec.stages) + gap, 0.36 * rect.width())
-    right = min(max((nfm.horizontalAdvance(x) for x in notes), default=0.0) + gap,
-                0.32 * rect.width()) if any(notes) else 0.0
-    mid_w = max(1.0, rect.width() - left - right)
-    cx = rect.left() + left + mid_w / 2
-    row = rect.height() / n
-    bar_h = min(row * 0.74, ctx.mm(9))
-    vals = [max(0, int(v)) for v in spec.values[:n]] + [0] * max(0, n - len(spec.values))
-    vmax = max(vals) or 1
-    rects = []
-    for i, v in enumerate(vals):
-        bw = max(ctx.mm(1), (mid_w - 2 * gap) * v / vmax)
-        rects.append(QRectF(cx - bw / 2, rect.top() + row * i + (row - bar_h) / 2, bw, bar_h))
-    colors = [spec.colors[i] if i < len(spec.colors) else s.series[i % len(s.series)]
-              for i in range(n)]
-    p.setPen(Qt.PenStyle.NoPen)
-    for i in range(n - 1):
-        a, b = rects[i], rects[i + 1]
-        path = QPainterPath(QPointF(a.left(), a.bottom()))
-        path.lineTo(a.right(), a.bottom())
-        path.lineTo(b.right(), b.top())
-        path.lineTo(b.left(), b.top())
-        path.closeSubpath()
-        p.setBrush(qcolor(colors[i], 60))
-        p.drawPath(path)
-    for i, r in enumerate(rects):
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(qcolor(colors[i]))
-        p.drawRoundedRect(r, ctx.mm(0.6), ctx.mm(0.6))
-        text = f"{vals[i]:,}"
-        p.setFont(ctx.font(size, True))
-        if vfm.horizontalAdvance(text) + 2 * gap <= r.width():
-            p.setPen(qcolor(ink_on(colors[i])))
-            p.drawText(r, _CENTER, text)
-        else:
-            p.setPen(qcolor(s.text))
-            p.drawText(QRectF(r.right() + gap / 2, r.top(), mid_w / 2, r.height()), _LEFT, text)
-        p.setFont(ctx.font(size))
-        p.setPen(qcolor(s.text))
-        band = QRectF(rect.left(), r.top(), left - gap, r.height())
-        p.drawText(band, _RIGHT, lfm.elidedText(spec.stages[i], Qt.TextElideMode.ElideRight,
-                                                band.width()))
-        if notes[i]:
-            p.setFont(ctx.font(s.size_small))
-            p.setPen(qcolor(s.muted))
-            band = QRectF(rect.right() - right + gap, r.top(), right - gap, r.height())
-            p.drawText(band, _LEFT, nfm.elidedText(notes[i], Qt.TextElideMode.ElideRight,
-                                                   band.width()))
-    p.restore()
+    style = FunnelStyle(ctx.font(size), ctx.font(size, True), ctx.font(s.size_small), s.text,
+                        s.muted, tuple(s.series), unit=ctx.mm(FUNNEL_MM_PER_UNIT),
+                        device=ctx.device)
+    painting_funnel(ctx.painter, spec.stages, spec.values, spec.notes, spec.colors, rect, style)

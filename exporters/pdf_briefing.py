@@ -76,6 +76,7 @@ from layers.briefing import (
     unit_table,
 )
 from layers.drawables import LayerSpec, LegendEntry, Points
+from layers.filter_text import describe_filter
 from layers.i18n import LANGUAGES, tr
 from layers.scene import (
     VILLAGE_VIEW_M,
@@ -103,7 +104,6 @@ from .pdf_style import (
 )
 from .pdf_table import TableBlock
 from .pdf_text import fix_to_unicode
-from .tables import describe_filter
 
 __all__ = ["ATLAS_KINDS", "PAPERS", "export_pdf"]
 

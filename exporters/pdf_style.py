@@ -28,13 +28,13 @@ from PySide6.QtGui import (
     QPainter,
 )
 
+from painting.fonts import CJK_FAMILIES, ensure_cjk_font
+
 RGBA = tuple[int, int, int, int]
 RESOLUTION = 300
 """Dots per inch of the writer: coordinates are floats, this only sets their unit."""
 
 LATIN_FAMILIES: tuple[str, ...] = ("DejaVu Sans", "Liberation Sans", "Noto Sans", "Arial")
-CJK_FAMILIES: tuple[str, ...] = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
-                                 "WenQuanYi Micro Hei", "Microsoft YaHei")
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,7 @@ def ensure_gui() -> QGuiApplication:
         return app  # type: ignore[return-value]
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     _app = QGuiApplication(["cockpit-export"])
+    ensure_cjk_font()
     return _app
 
 

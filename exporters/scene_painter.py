@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QImage, QPainter, QPainterPath, QPen, QPolygonF, QTransform
+from PySide6.QtGui import QBrush, QImage, QPainter, QPainterPath, QPen, QPolygonF
 
 from data.coords import mercator_to_lonlat
 from data.queries import Viewport
@@ -38,6 +38,7 @@ from layers.drawables import (
     Labels as LabelsDrawable,
 )
 from layers.i18n import tr
+from painting.symbols import symbol_path
 
 from .pdf_style import RGBA, Ctx, printable, qcolor
 
@@ -77,45 +78,6 @@ def _darker(rgba: RGBA | tuple[int, ...], factor: float = 0.55) -> tuple[int, in
 
 
 # ----------------------------------------------------------------------------- symbols
-def _symbol(kind: str) -> QPainterPath:
-    """A symbol of diameter 1 centred on the origin."""
-    path = QPainterPath()
-    if kind == "s":
-        path.addRect(QRectF(-0.42, -0.42, 0.84, 0.84))
-    elif kind == "t":
-        path.addPolygon(QPolygonF([QPointF(0, -0.55), QPointF(0.5, 0.4), QPointF(-0.5, 0.4)]))
-        path.closeSubpath()
-    elif kind == "d":
-        path.addPolygon(QPolygonF([QPointF(0, -0.55), QPointF(0.5, 0), QPointF(0, 0.55),
-                                   QPointF(-0.5, 0)]))
-        path.closeSubpath()
-    elif kind == "star":
-        pts = []
-        for k in range(10):
-            r = 0.55 if k % 2 == 0 else 0.23
-            a = math.pi / 2 + k * math.pi / 5
-            pts.append(QPointF(r * math.cos(a), -r * math.sin(a)))
-        path.addPolygon(QPolygonF(pts))
-        path.closeSubpath()
-    elif kind == "h":
-        path.addPolygon(QPolygonF([QPointF(0.5 * math.cos(k * math.pi / 3),
-                                           0.5 * math.sin(k * math.pi / 3)) for k in range(6)]))
-        path.closeSubpath()
-    else:
-        path.addEllipse(QPointF(0, 0), 0.5, 0.5)
-    return path
-
-
-_SYMBOLS: dict[str, QPainterPath] = {}
-
-
-def symbol_path(kind: str, diameter: float) -> QPainterPath:
-    unit = _SYMBOLS.get(kind)
-    if unit is None:
-        unit = _SYMBOLS[kind] = _symbol(kind)
-    return QTransform.fromScale(diameter, diameter).map(unit)
-
-
 # ----------------------------------------------------------------------------- drawables
 def _polygons(ctx: Ctx, d: Polygons, f: MapFrame) -> None:
     p = ctx.painter

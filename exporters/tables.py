@@ -49,11 +49,12 @@ from data.filters import FilterState
 from data.privacy import mask_name, mask_phone, mask_text
 from data.queries import Query
 from data.schema import INCIDENT_CATEGORIES
-from layers.i18n import code_label
+from layers.filter_text import describe_filter
+from layers.i18n import LANGUAGES, code_label, tr
 
 from .audit import audit
 
-__all__ = ["TABLE_KEYS", "Table", "csv_paths", "describe_filter", "export_csv", "export_xlsx",
+__all__ = ["TABLE_KEYS", "Table", "csv_paths", "export_csv", "export_xlsx",
            "mask_text", "tables_for"]
 
 TABLE_KEYS = ("overview", "overdue", "hotspots", "repeats", "mediation", "funnel")
@@ -64,85 +65,16 @@ INT, Z, COORD, PCT, DATE, DATETIME = "int", "z", "coord", "pct", "date", "dateti
 _FORMATS = {INT: "#,##0", Z: "0.000", COORD: "0.000000", PCT: "0.0%", DATE: "yyyy-mm-dd",
             DATETIME: "yyyy-mm-dd hh:mm:ss"}
 
-# Words of the exports only (code labels come from layers.i18n.code_label).
-LABELS: dict[str, dict[str, str]] = {
-    "zh": {
-        "overview": "概况", "overdue": "逾期隐患", "hotspots": "热点", "repeats": "重复地址",
-        "mediation": "矛盾纠纷", "funnel": "化解漏斗",
-        "item": "项目", "value": "内容", "region": "地区", "classification": "密级",
-        "period_start": "统计起始日期", "period_end": "统计截止日期", "as_of": "截至日期",
-        "extracted_at": "数据提取时间", "source": "数据来源", "filter": "筛选条件",
-        "privacy": "个人信息", "masked": "已脱敏", "unmasked": "未脱敏（含个人信息，注意保密）",
-        "generated_at": "生成时间", "unbounded": "不限", "none": "无",
-        "n_overdue": "逾期隐患数", "n_hot_cells": "热点格网数", "n_hot_areas": "热点村(社区)数",
-        "n_repeats": "重复地址数", "n_disputes": "矛盾纠纷数",
-        "hazard_id": "隐患编号", "hazard_name": "隐患名称", "days_overdue": "逾期天数",
-        "deadline": "整改期限", "risk_level": "风险等级", "hazard_category": "隐患类别",
-        "state": "整改状态", "responsible_unit": "责任单位", "town": "乡镇",
-        "area": "村(社区)",
-        "unit": "分析单元", "area_id": "区域编号", "area_name": "区域名称", "lon": "经度",
-        "lat": "纬度", "count": "警情数", "z": "Z值(Gi*)", "confidence": "置信度",
-        "class": "分级", "grid_cell": "格网({size:g}米)", "hot": "热点",
-        "address": "地址", "first": "首次报警时间", "last": "最近报警时间",
-        "reached_at": "形成重复时间", "categories": "警情类别构成", "matched_by": "识别方式",
-        "by_location": "按位置({radius:g}米内)", "by_address": "按地址", "place_id": "地点编号",
-        "dimension": "统计维度", "code": "编号", "name": "名称", "disputes": "纠纷数",
-        "open": "未结", "success_rate": "化解率", "dim_total": "合计", "dim_level": "按层级",
-        "dim_category": "按类别", "dim_town": "按乡镇", "all": "全部",
-        "level": "层级", "entered": "首次受理", "reached": "流经",
-        "list_sep": "、", "field_sep": "；", "colon": "：", "yes": "是",
-        "f_areas": "区域", "f_incident_categories": "警情类别", "f_incident_statuses": "警情状态",
-        "f_resource_kinds": "资源类型", "f_available_only": "仅可用资源",
-        "f_hazard_categories": "隐患类别", "f_risk_levels": "风险等级",
-        "f_dispute_categories": "纠纷类别", "f_dispute_levels": "纠纷层级",
-        "f_dispute_statuses": "纠纷状态", "f_mediator_kinds": "调解力量",
-    },
-    "en": {
-        "overview": "Overview", "overdue": "Overdue hazards", "hotspots": "Hotspots",
-        "repeats": "Repeat addresses", "mediation": "Mediation", "funnel": "Mediation funnel",
-        "item": "Item", "value": "Value", "region": "Region", "classification": "Classification",
-        "period_start": "Period start", "period_end": "Period end", "as_of": "As of",
-        "extracted_at": "Extracted at", "source": "Source", "filter": "Filter",
-        "privacy": "Personal data", "masked": "Masked",
-        "unmasked": "NOT masked (contains personal data)",
-        "generated_at": "Generated at", "unbounded": "Unbounded", "none": "None",
-        "n_overdue": "Overdue hazards", "n_hot_cells": "Hot grid cells",
-        "n_hot_areas": "Hot villages", "n_repeats": "Repeat addresses",
-        "n_disputes": "Disputes",
-        "hazard_id": "Hazard ID", "hazard_name": "Hazard", "days_overdue": "Days overdue",
-        "deadline": "Deadline", "risk_level": "Risk level", "hazard_category": "Category",
-        "state": "State", "responsible_unit": "Responsible unit", "town": "Town",
-        "area": "Village",
-        "unit": "Unit", "area_id": "Area ID", "area_name": "Area", "lon": "Longitude",
-        "lat": "Latitude", "count": "Incidents", "z": "z (Gi*)", "confidence": "Confidence",
-        "class": "Class", "grid_cell": "Grid cell ({size:g} m)", "hot": "Hot",
-        "address": "Address", "first": "First report", "last": "Latest report",
-        "reached_at": "Became repeat", "categories": "Categories", "matched_by": "Matched by",
-        "by_location": "Location (within {radius:g} m)", "by_address": "Address",
-        "place_id": "Place ID",
-        "dimension": "Breakdown", "code": "Code", "name": "Name", "disputes": "Disputes",
-        "open": "Open", "success_rate": "Success rate", "dim_total": "Total",
-        "dim_level": "By level", "dim_category": "By category", "dim_town": "By town",
-        "all": "All",
-        "level": "Level", "entered": "Entered", "reached": "Reached",
-        "list_sep": ", ", "field_sep": "; ", "colon": ": ", "yes": "yes",
-        "f_areas": "Areas", "f_incident_categories": "Incident categories",
-        "f_incident_statuses": "Incident statuses", "f_resource_kinds": "Resource kinds",
-        "f_available_only": "Available resources only",
-        "f_hazard_categories": "Hazard categories", "f_risk_levels": "Risk levels",
-        "f_dispute_categories": "Dispute categories", "f_dispute_levels": "Dispute levels",
-        "f_dispute_statuses": "Dispute statuses", "f_mediator_kinds": "Mediator kinds",
-    },
-}
+class words:
+    """The export words of one language (the ``x_`` keys of ``layers/i18n.py``)."""
 
-# FilterState code sets → their code_label group.
-_FILTER_GROUPS = {
-    "incident_categories": "incident_category", "incident_statuses": "incident_status",
-    "resource_kinds": "resource_kind", "hazard_categories": "hazard_category",
-    "risk_levels": "risk_level", "dispute_categories": "dispute_category",
-    "dispute_levels": "dispute_level", "dispute_statuses": "dispute_status",
-    "mediator_kinds": "mediator_kind",
-}
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __getitem__(self, key: str) -> str:
+        return tr(f"x_{key}", self.lang)
+
+
 _CLASS_OF = {conf: c for c, conf in CONFIDENCE.items()}
 _HEAD_FONT = Font(bold=True)
 _HEAD_FILL = PatternFill("solid", fgColor="DDE3EA")
@@ -176,37 +108,15 @@ def _table(key: str, lang: str, columns: Iterable[tuple[str, str]],
     masks = [_masker(k, masked) for k in kinds]
     out = tuple(tuple(v if m is None or v is None else m(v)
                       for v, m in zip(row, masks, strict=True)) for row in rows)
-    return Table(key, LABELS[lang][key], tuple(headers), tuple(kinds), out)
+    return Table(key, words(lang)[key], tuple(headers), tuple(kinds), out)
 
 
 # --------------------------------------------------------------------------- the tables
 
-def describe_filter(extract: Extract, state: FilterState, lang: str = "zh") -> str:
-    """The state's filters other than time, as one line (areas by name, codes labelled)."""
-    t = LABELS[lang]
-    parts = []
-    for field, value in state.active():
-        if field in ("start", "end"):
-            continue  # the period has its own rows
-        if field == "areas":
-            items = [_area_name(extract, a) for a in sorted(value)]
-        elif field in _FILTER_GROUPS:
-            items = [code_label(_FILTER_GROUPS[field], c, lang) for c in sorted(value)]
-        else:
-            items = [t["yes"] if value is True else str(value)]
-        parts.append(t.get(f"f_{field}", field) + t["colon"] + t["list_sep"].join(items))
-    return t["field_sep"].join(parts) or t["none"]
-
-
-def _area_name(extract: Extract, area_id: str) -> str:
-    i = extract.areas.idx_of(area_id)
-    return f"{extract.areas.names[i]}({area_id})" if i is not None else area_id
-
-
 def tables_for(extract: Extract, state: FilterState, lang: str = "zh", masked: bool = True,
                generated_at: datetime | None = None) -> list[Table]:
     """Every table of the export, in ``TABLE_KEYS`` order (see the module docstring)."""
-    if lang not in LABELS:
+    if lang not in LANGUAGES:
         raise ValueError(f"unknown language: {lang}")
     q = Query(extract)
     as_of = q.as_of(state)
@@ -217,7 +127,7 @@ def tables_for(extract: Extract, state: FilterState, lang: str = "zh", masked: b
     village_rows = villages.to_json()["hot_areas"]
     places = repeat_places(q, state)
     med = mediation(q, state)
-    t = LABELS[lang]
+    t = words(lang)
 
     overview = [
         ("region", extract.region_name),
@@ -248,7 +158,7 @@ def tables_for(extract: Extract, state: FilterState, lang: str = "zh", masked: b
 
 
 def _overdue(cols: dict[str, Any], lang: str, masked: bool) -> Table:
-    t = LABELS[lang]
+    t = words(lang)
     columns = [(t["hazard_id"], ID), (t["hazard_name"], TEXT), (t["days_overdue"], INT),
                (t["deadline"], DATE), (t["risk_level"], LABEL), (t["hazard_category"], LABEL),
                (t["state"], LABEL), (t["responsible_unit"], TEXT), (t["town"], TEXT),
@@ -263,12 +173,12 @@ def _overdue(cols: dict[str, Any], lang: str, masked: bool) -> Table:
 
 
 def _hot_class(lang: str, confidence: float) -> str:
-    return f"{LABELS[lang]['hot']} {confidence:.0%}" if confidence in _CLASS_OF else ""
+    return f"{words(lang)['hot']} {confidence:.0%}" if confidence in _CLASS_OF else ""
 
 
 def _hotspots(cell_m: float, grid_rows: list[dict[str, Any]], level: str,
               village_rows: list[dict[str, Any]], lang: str, masked: bool) -> Table:
-    t = LABELS[lang]
+    t = words(lang)
     columns = [(t["unit"], LABEL), (t["area_id"], ID), (t["area_name"], TEXT),
                (t["lon"], COORD), (t["lat"], COORD), (t["count"], INT), (t["z"], Z),
                (t["confidence"], PCT), (t["class"], LABEL)]
@@ -284,12 +194,12 @@ def _hotspots(cell_m: float, grid_rows: list[dict[str, Any]], level: str,
 def _categories(counts: dict[str, int], lang: str) -> str:
     order = sorted(counts, key=lambda c: (-counts[c], INCIDENT_CATEGORIES.index(c)
                                           if c in INCIDENT_CATEGORIES else len(counts)))
-    return LABELS[lang]["list_sep"].join(
+    return words(lang)["list_sep"].join(
         f"{code_label('incident_category', c, lang)} {counts[c]}" for c in order)
 
 
 def _repeats(places: RepeatPlaces, lang: str, masked: bool) -> Table:
-    t = LABELS[lang]
+    t = words(lang)
     columns = [(t["address"], TEXT), (t["area_name"], TEXT), (t["count"], INT),
                (t["first"], DATETIME), (t["last"], DATETIME), (t["reached_at"], DATETIME),
                (t["categories"], LABEL), (t["matched_by"], LABEL), (t["lon"], COORD),
@@ -314,7 +224,7 @@ def _outcomes(m: Mediation) -> tuple[int, int, int, int, int, float | None]:
 
 def _mediation(q: Query, state: FilterState, med: Mediation, lang: str,
                masked: bool) -> Table:
-    t = LABELS[lang]
+    t = words(lang)
     columns = [(t["dimension"], LABEL), (t["code"], ID), (t["name"], TEXT),
                (t["disputes"], INT), (code_label("dispute_status", "resolved", lang), INT),
                (code_label("dispute_status", "failed", lang), INT),
@@ -336,7 +246,7 @@ def _mediation(q: Query, state: FilterState, med: Mediation, lang: str,
 
 
 def _funnel(med: Mediation, lang: str, masked: bool) -> Table:
-    t = LABELS[lang]
+    t = words(lang)
     f = med.funnel
     columns = [(t["level"], LABEL), (t["entered"], INT), (t["reached"], INT),
                (code_label("dispute_status", "resolved", lang), INT),

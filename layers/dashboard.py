@@ -29,6 +29,7 @@ from data.queries import Query
 from data.schema import INCIDENT_CATEGORIES
 
 from . import styles
+from .filter_text import window_text
 from .i18n import code_label, tr
 from .panels import BarSpec, FunnelSpec, KpiSpec, LineSpec, TableSpec
 
@@ -89,13 +90,6 @@ def _n(v: float | int) -> str:
 
 def _pct(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
-
-
-def window_text(state: FilterState, lang: str | None = None) -> str:
-    if state.start is None and state.end is None:
-        return tr("window_all", lang)
-    return tr("window", lang, start=state.start.isoformat() if state.start else "…",
-              end=state.end.isoformat() if state.end else "…")
 
 
 def header(extract: Extract, q: Query, state: FilterState, lang: str | None = None) -> Header:
@@ -314,45 +308,3 @@ def build_panels(q: Query, state: FilterState, lang: str | None = None) -> Panel
         med_funnel=_guarded("med_funnel", needs(med, lambda: mediation_funnel(med, lang))),
         med_trend=_guarded("med_trend", needs(med, lambda: mediation_trend(med, lang))),
     )
-
-
-# ----------------------------------------------------------------------------- chips
-_CHIP_GROUPS = {"incident_categories": "incident_category", "incident_statuses": "incident_status",
-                "resource_kinds": "resource_kind", "hazard_categories": "hazard_category",
-                "risk_levels": "risk_level", "dispute_categories": "dispute_category",
-                "dispute_levels": "dispute_level", "dispute_statuses": "dispute_status",
-                "mediator_kinds": "mediator_kind"}
-
-
-@dataclass(frozen=True)
-class Chip:
-    """One removable piece of the active filter: ``field`` (and ``value`` for sets)."""
-
-    field: str
-    value: str | None
-    label: str
-
-
-def filter_chips(state: FilterState, extract: Extract, lang: str | None = None
-                 ) -> tuple[Chip, ...]:
-    out: list[Chip] = []
-    if state.start is not None or state.end is not None:
-        out.append(Chip("start", None, window_text(state, lang)))
-    areas = extract.areas
-    for a in sorted(state.areas):
-        idx = areas.idx_of(a)
-        out.append(Chip("areas", a, areas.names[idx] if idx is not None else a))
-    for name, group in _CHIP_GROUPS.items():
-        for v in sorted(getattr(state, name)):
-            out.append(Chip(name, v, code_label(group, v, lang)))
-    if state.available_only:
-        out.append(Chip("available_only", None, tr("f_available", lang)))
-    return tuple(out)
-
-
-def remove_chip(state: FilterState, chip: Chip) -> FilterState:
-    if chip.value is None:
-        return state.without(chip.field)
-    if chip.field == "areas":
-        return state.with_areas(state.areas - {chip.value})
-    return state.with_set(chip.field, getattr(state, chip.field) - {chip.value})

@@ -73,9 +73,11 @@ class AreaGeometry:
 
 
 def area_geometry(extract: Extract) -> AreaGeometry:
-    cached = extract.__dict__.get("_area_geometry")
-    if cached is not None:
-        return cached
+    """The outlines in Mercator and a label point per area (once per extract)."""
+    return extract.memo("area_geometry", lambda: _area_geometry(extract))
+
+
+def _area_geometry(extract: Extract) -> AreaGeometry:
     areas = extract.areas
     rings, lx, ly = [], [], []
     for geom in areas.geoms:
@@ -93,9 +95,7 @@ def area_geometry(extract: Extract) -> AreaGeometry:
             lx.append(np.nan)
             ly.append(np.nan)
         rings.append(tuple(parts))
-    geo = AreaGeometry(tuple(rings), np.asarray(lx), np.asarray(ly))
-    extract.__dict__["_area_geometry"] = geo
-    return geo
+    return AreaGeometry(tuple(rings), np.asarray(lx), np.asarray(ly))
 
 
 def full_view(extract: Extract, width: int = 1600, height: int = 1000) -> Viewport:

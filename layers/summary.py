@@ -35,7 +35,7 @@ from data.privacy import mask_text
 from data.schema import INCIDENT_CATEGORIES
 
 from .briefing import BriefingFigures, n, pct, span_text
-from .dashboard import window_text
+from .filter_text import window_text
 from .i18n import code_label, tr
 
 TOP_CHANGES = 2

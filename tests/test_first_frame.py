@@ -99,17 +99,18 @@ def _windows() -> Iterator[list]:
 
 def test_a_second_start_shows_the_stored_panels(_windows, qtbot, demo: Path,
                                                 monkeypatch) -> None:
-    import desktop.main_window as mw
+    import desktop.panels_presenter as presenter
     from tests.test_cockpit_window import kpi, open_window
 
     first = open_window(qtbot, demo)
-    want = [t.spec() for t in first.kpis.tiles()]
+    want = [t.spec() for t in first.board.kpis.tiles()]
     first.close()
 
     def refuse(*args, **kwargs):
         raise AssertionError("computed again")
 
-    monkeypatch.setattr(mw, "build_panels", refuse)
+    monkeypatch.setattr(presenter, "build_panels", refuse)
     second = open_window(qtbot, demo)
-    assert [t.spec() for t in second.kpis.tiles()] == want and second.kpis.error() is None
+    assert [t.spec() for t in second.board.kpis.tiles()] == want
+    assert second.board.kpis.error() is None
     assert kpi(second, "overdue") == kpi(first, "overdue")

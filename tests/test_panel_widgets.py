@@ -25,10 +25,11 @@ from PySide6.QtWidgets import QWidget
 
 from layers.i18n import tr
 from layers.panels import BarSpec, FunnelSpec, KpiSpec, LineSpec, TableSpec
+from painting.fonts import CJK_FAMILIES, cjk_font_available
 from widgets.charts import BarChart, FunnelChart, LineChart
 from widgets.kpi import KpiStrip, KpiTile
 from widgets.tables import DataTable
-from widgets.theme import CJK_FAMILIES, DARK, LIGHT, Theme, apply_theme, cjk_font_available
+from widgets.theme import DARK, LIGHT, Theme, apply_theme
 
 RED = (200, 40, 40, 255)
 

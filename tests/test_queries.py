@@ -184,3 +184,35 @@ def test_no_filter_value_is_pasted_into_sql(query: Query) -> None:
     assert evil not in p.sql and "T1" not in p.sql
     assert query.incident_count(state) == 0
     assert query.incident_count(FilterState()) > 0
+
+
+def test_extract_memo_computes_each_key_once_across_threads(tmp_path) -> None:
+    """Workers asking for the same derived value at once share one computation."""
+    import threading
+    import time
+
+    from data.extract import open_extract
+    from tests.factory import full_tables, write_extract
+
+    path = tmp_path / "m.duckdb"
+    write_extract(path, full_tables(20))
+    ex = open_extract(path)
+    calls: list[str] = []
+
+    def slow(key: str):
+        def compute() -> str:
+            calls.append(key)
+            time.sleep(0.05)
+            return key.upper()
+        return compute
+
+    got: list[str] = []
+    threads = [threading.Thread(target=lambda k=k: got.append(ex.memo(k, slow(k))))
+               for k in ("a", "a", "a", "b", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ex.close()
+    assert sorted(calls) == ["a", "b"]
+    assert sorted(got) == ["A", "A", "A", "B", "B"]

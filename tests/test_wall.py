@@ -22,13 +22,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMenuBar, QPushButton
 
 from desktop.extract_watch import ReloadTracker
 from desktop.wall_config import WallConfig, WallView, expand_views, load_config, parse
 from layers.i18n import set_language
 from tests.oracle import expected_report, load_raw
 from tests.test_cockpit_window import grab, kpi, month_to_date, number
+from widgets.filter_bar import FilterBar
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,9 +112,12 @@ def test_tracker_calls_a_missing_file_stale_only_after_a_while(tmp_path: Path) -
     f.unlink()
     assert t.poll(0) is None and t.stale_since is None  # between unlink and rename
     assert t.poll(6) is None and t.stale_since == 0 and t.failure == "missing"
-    f.write_bytes(b"v1")
-    t.poll(7)
-    assert t.stale_since is None or t.loading is None
+    f.write_bytes(b"v1")  # back (a new file: a new version), still stale until it loads
+    assert t.poll(7) is None and t.stale_since == 0 and t.failure == "missing"
+    sig = t.poll(8)  # it held still for a poll: load it
+    assert sig == signature(f) and t.loading == sig and t.stale_since == 0
+    t.succeeded(sig)
+    assert t.stale_since is None and t.failure == "" and t.poll(9) is None
 
 
 # -- the wall window ----------------------------------------------------------------------
@@ -148,8 +152,9 @@ def _dispose() -> Iterator[None]:
 
 
 def settled(win) -> bool:
-    return (win.extract is not None and not win.jobs.busy() and win.panels is not None
-            and win.panels.state == win.store.state and win.scene is not None)
+    panels = win.board.panels.panels
+    return (win.extract is not None and not win.session.jobs.busy() and panels is not None
+            and panels.state == win.session.filters.state and win.board.map.scene is not None)
 
 
 def open_wall(qtbot, path: Path, config: WallConfig | None = None, size=(1920, 1080)):
@@ -180,11 +185,13 @@ def test_wall_shows_its_context_and_no_controls(qtbot, demos) -> None:
     assert want["as_of"] in b.as_of.text()
     assert "全部时段" in b.filter.text()
     assert re.fullmatch(r"\d\d:\d\d:\d\d", b.clock.text())
-    for w in (win.menuBar(), win.header_bar, win.filter_bar, win.map_toolbar):
-        assert not w.isVisible()
+    # nothing to click: no menus, no filter chips, no buttons (the map's toolbar is hidden)
+    assert not win.findChildren(QMenuBar) and not win.findChildren(FilterBar)
+    assert not [b for b in win.findChildren(QPushButton) if b.isVisible()]
+    assert not win.board.map_toolbar.isVisible()
     assert not b.is_stale()
     assert number(kpi(win, "overdue")) == want["hazards"]["overdue"]
-    assert win.focused_widgets() == [win.canvas]
+    assert win.focused_widgets() == [win.board.canvas]
 
 
 def test_wall_never_shows_single_incidents_or_leaves_a_card_open(qtbot, demos) -> None:
@@ -194,19 +201,19 @@ def test_wall_never_shows_single_incidents_or_leaves_a_card_open(qtbot, demos) -
     # zoom to one village: on the desk its few incidents would be symbols at their places
     areas = win.extract.areas
     village = min(areas.at_level("village"), key=lambda i: areas.geoms[i].area)
-    win.zoom_to_area(areas.ids[village])
-    qtbot.waitUntil(lambda: settled(win) and win.scene.view == win.canvas.map_view(),
-                    timeout=20_000)
-    spec = win.scene.layer("incidents")
+    win.board.map.zoom_to_area(areas.ids[village])
+    qtbot.waitUntil(lambda: settled(win)
+                    and win.board.map.scene.view == win.board.canvas.map_view(), timeout=20_000)
+    spec = win.board.map.scene.layer("incidents")
     assert spec is not None and spec.meta["mode"] == "density"
     raster = spec.drawables[0]
     x0, _, x1, _ = raster.extent
     assert (x1 - x0) / raster.values.shape[1] >= cfg.min_cell_m * 0.999
     # a details card closes itself
-    win.details.show_dispatch(None)
-    win.details.show()
-    assert win.details.isVisible()
-    qtbot.waitUntil(lambda: not win.details.isVisible(), timeout=5_000)
+    win.board.details.show_dispatch(None)
+    win.board.details.show()
+    assert win.board.details.isVisible()
+    qtbot.waitUntil(lambda: not win.board.details.isVisible(), timeout=5_000)
 
 
 def test_pointer_hides_when_idle_and_returns_when_moved(qtbot, demos) -> None:
@@ -239,7 +246,7 @@ def test_replaced_extract_reloads_keeping_state_and_survives_bad_files(
     town_id = win.extract.areas.ids[town]
     win.apply_view(WallView("t", area=town_id))
     qtbot.waitUntil(lambda: settled(win), timeout=20_000)
-    state, view = win.store.state, win.canvas.map_view()
+    state, view = win.session.filters.state, win.board.canvas.map_view()
     raw_a = load_raw(a)
     assert number(kpi(win, "kpi_month")) == month_to_date(raw_a, town_id)
 
@@ -257,7 +264,7 @@ def test_replaced_extract_reloads_keeping_state_and_survives_bad_files(
         while not cond() and time.monotonic() < end:
             win.check_extract()
             qtbot.wait(100)
-            frames.append(grab(win.canvas))
+            frames.append(grab(win.board.canvas))
         assert cond()
         return frames
 
@@ -265,27 +272,27 @@ def test_replaced_extract_reloads_keeping_state_and_survives_bad_files(
     replace_with(b)
     frames = poll_until(lambda: win.reloads == 1 and settled(win))
     assert frames_have_map_ink(win, frames), "the map went blank during the reload"
-    assert win.store.state == state and win.canvas.map_view() == view
+    assert win.session.filters.state == state and win.board.canvas.map_view() == view
     raw_b = load_raw(b)
     assert number(kpi(win, "kpi_month")) == month_to_date(raw_b, town_id)
     assert not win.banner.is_stale()
-    good = [t.spec() for t in win.kpis.tiles()]
+    good = [t.spec() for t in win.board.kpis.tiles()]
 
     # garbage: the last good data stays, with the stale banner
     replace_with(os.urandom(64 * 1024))
     poll_until(lambda: win.banner.is_stale())
     assert win.failures_seen >= 1 and "重试" in win.banner.stale.text()
-    assert [t.spec() for t in win.kpis.tiles()] == good
+    assert [t.spec() for t in win.board.kpis.tiles()] == good
     # a half-written copy: still stale, still the last good figures
     replace_with(a.read_bytes()[: a.stat().st_size // 3])
     failures = win.failures_seen
     poll_until(lambda: win.failures_seen > failures)
-    assert win.banner.is_stale() and [t.spec() for t in win.kpis.tiles()] == good
+    assert win.banner.is_stale() and [t.spec() for t in win.board.kpis.tiles()] == good
     # the good file again: reloaded, the banner clears
     replace_with(a)
     poll_until(lambda: win.reloads == 2 and settled(win) and not win.banner.is_stale())
     assert number(kpi(win, "kpi_month")) == month_to_date(raw_a, town_id)
-    assert win.store.state == state
+    assert win.session.filters.state == state
 
 
 def test_a_failing_panel_shows_its_error_and_the_rest_carries_on(
@@ -303,14 +310,14 @@ def test_a_failing_panel_shows_its_error_and_the_rest_carries_on(
         raise ValueError("hour column unreadable")
 
     monkeypatch.setattr(dashboard, "hour_chart", broken)
-    win.refresh()
-    qtbot.waitUntil(lambda: win.hours.error() is not None, timeout=20_000)
-    assert "hour column unreadable" in win.hours.error()
-    assert win.categories.error() is None and win.categories.spec().series
+    win.board.refresh()
+    qtbot.waitUntil(lambda: win.board.hours.error() is not None, timeout=20_000)
+    assert "hour column unreadable" in win.board.hours.error()
+    assert win.board.categories.error() is None and win.board.categories.spec().series
     assert number(kpi(win, "overdue")) == expected_report(a, area=town)["hazards"]["overdue"]
     monkeypatch.undo()
-    win.refresh()
-    qtbot.waitUntil(lambda: win.hours.error() is None and win.hours.spec() is not None,
+    win.board.refresh()
+    qtbot.waitUntil(lambda: win.board.hours.error() is None and win.board.hours.spec() is not None,
                     timeout=20_000)
 
 
@@ -326,8 +333,10 @@ def test_rotation_visits_every_view_without_a_white_frame(qtbot, demos) -> None:
         qtbot.waitUntil(lambda: settled(win), timeout=30_000)
         v = win.current_view()
         seen.append(v.name)
-        assert {g for g, on in win.groups.items() if on} == set(v.maps)
-        assert win.store.state.areas == ({v.area} if v.area else frozenset())
+        o = win.session.options.value
+        assert {g for g in ("situation", "resources", "hazards") if o.group_shown(g)} \
+            == set(v.maps)
+        assert win.session.filters.state.areas == ({v.area} if v.area else frozenset())
         assert v.name in win.banner.view.text()
         assert set(win.focused_widgets()) == set(win._focus_widgets(v.focus))
         img = grab(win)

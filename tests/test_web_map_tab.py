@@ -96,16 +96,16 @@ def open_window(qtbot, path: Path) -> CockpitWindow:
     qtbot.waitExposed(win)
     with qtbot.waitSignal(win.extract_opened, timeout=60_000):
         win.open_path(str(path))
-    qtbot.waitUntil(lambda: not win.jobs.busy() and win.scene is not None
-                    and win.panels is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: not win.session.jobs.busy() and win.board.map.scene is not None
+                    and win.board.panels.panels is not None, timeout=30_000)
     return win
 
 
 def wait_map(qtbot, win: CockpitWindow, builds: int | None = None) -> None:
     """Until the tab shows the page of the window's current state (after ``builds`` builds)."""
-    ctl = win.web_map
+    ctl = win.board.web_map
     qtbot.waitUntil(lambda: (builds is None or ctl.builds >= builds)
-                    and not win.jobs.busy() and ctl.tab.state == "shown", timeout=60_000)
+                    and not win.session.jobs.busy() and ctl.tab.state == "shown", timeout=60_000)
 
 
 def run_js(qtbot, page: QWebEnginePage, script: str, timeout: int = 10_000) -> Any:
@@ -128,7 +128,7 @@ PAGE_STATE = """JSON.stringify({
 
 
 def page_state(qtbot, win: CockpitWindow) -> dict[str, Any]:
-    return json.loads(run_js(qtbot, win.web_map.tab.view.page(), PAGE_STATE))
+    return json.loads(run_js(qtbot, win.board.web_map.tab.view.page(), PAGE_STATE))
 
 
 def located(raw: dict[str, Any], start: datetime, stop: datetime,
@@ -308,15 +308,16 @@ def test_tab_builds_the_filter_when_shown_and_only_then(qtbot, demo: Path, raw: 
                                                         _data_dir: Path) -> None:
     write_settings(_data_dir, "{ not json")  # a garbled settings file is only a notice
     win = open_window(qtbot, demo)
-    ctl = win.web_map
+    ctl = win.board.web_map
     tab = ctl.tab
     assert ctl.tabs.currentIndex() == 0 and ctl.tabs.tabText(1) == "网页地图"
     # QtWebEngine is not started with the window, and nothing is built while hidden
     assert tab.view is None and ctl.builds == 0
     start, stop = last_days(raw, 10)
-    win.store.set(win.store.state.with_window(start.date(), (stop - timedelta(days=1)).date()))
+    store = win.session.filters
+    store.set(store.state.with_window(start.date(), (stop - timedelta(days=1)).date()))
     qtbot.wait(300)
-    assert ctl.builds == 0 and tab.view is None and win.jobs.latest(JOB) is None
+    assert ctl.builds == 0 and tab.view is None and win.session.jobs.latest(JOB) is None
 
     ctl.show_tab()
     assert tab.state == "building" and "正在生成网页地图" in tab.status_text()
@@ -334,7 +335,7 @@ def test_tab_builds_the_filter_when_shown_and_only_then(qtbot, demo: Path, raw: 
 
     # a change while visible builds again, the old page file goes
     first = tab.path
-    win.store.apply(lambda s: s.toggle("incident_categories", "traffic"))
+    win.session.filters.apply(lambda s: s.toggle("incident_categories", "traffic"))
     assert "正在重新生成" in tab.status_text() and tab.view.isVisible()  # the old map stays
     wait_map(qtbot, win, builds=2)
     want = located(raw, start, stop, {"traffic"})
@@ -345,8 +346,8 @@ def test_tab_builds_the_filter_when_shown_and_only_then(qtbot, demo: Path, raw: 
     # hidden: a change builds nothing; shown again: the current filter is built
     ctl.tabs.setCurrentIndex(0)
     shown = tab.path
-    win.store.apply(lambda s: s.toggle("incident_categories", "fraud"))
-    qtbot.waitUntil(lambda: not win.jobs.busy(), timeout=30_000)
+    win.session.filters.apply(lambda s: s.toggle("incident_categories", "fraud"))
+    qtbot.waitUntil(lambda: not win.session.jobs.busy(), timeout=30_000)
     qtbot.wait(200)
     assert ctl.builds == 2 and tab.path == shown
     ctl.show_tab()
@@ -377,7 +378,7 @@ def test_tab_builds_the_filter_when_shown_and_only_then(qtbot, demo: Path, raw: 
 def test_build_failure_is_said_in_the_tab_and_recovers(qtbot, demo: Path,
                                                        tmp_path: Path) -> None:
     win = open_window(qtbot, demo)
-    ctl = win.web_map
+    ctl = win.board.web_map
     pages = tmp_path / "pages"
     pages.mkdir()
     (pages / "map-00001.html").mkdir()  # the page cannot be written where it must go
@@ -386,7 +387,7 @@ def test_build_failure_is_said_in_the_tab_and_recovers(qtbot, demo: Path,
     qtbot.waitUntil(lambda: ctl.tab.state == "error", timeout=60_000)
     assert ctl.tab.message.isVisible() and "网页地图生成失败" in ctl.tab.message.text()
     assert QApplication.activeModalWidget() is None
-    win.store.apply(lambda s: s.toggle("incident_categories", "fire"))
+    win.session.filters.apply(lambda s: s.toggle("incident_categories", "fire"))
     wait_map(qtbot, win, builds=2)
     assert ctl.tab.view.isVisible() and not ctl.tab.message.isVisible()
 
@@ -400,9 +401,9 @@ def test_mbtiles_served_by_the_program_and_nothing_leaves(qtbot, demo: Path, raw
     watcher = TileServer(png((255, 0, 0)))  # stands for the outside world
     try:
         win = open_window(qtbot, demo)
-        win.web_map.show_tab()
+        win.board.web_map.show_tab()
         wait_map(qtbot, win, builds=1)
-        tab = win.web_map.tab
+        tab = win.board.web_map.tab
         view = tab.view
         # remote access is allowed to the page: only the program's guard keeps it in
         assert view.page().settings().testAttribute(
@@ -439,14 +440,14 @@ def test_intranet_tile_server_is_the_only_way_out(qtbot, demo: Path, _data_dir: 
         template = f"http://127.0.0.1:{server.port}/tiles/{{z}}/{{x}}/{{y}}.png"
         write_settings(_data_dir, {"tiles": {"xyz": template, "attribution": "县局内网底图"}})
         win = open_window(qtbot, demo)
-        win.web_map.show_tab()
+        win.board.web_map.show_tab()
         wait_map(qtbot, win, builds=1)
-        view = win.web_map.tab.view
+        view = win.board.web_map.tab.view
         qtbot.waitUntil(lambda: any(w == 256 for _, w in page_state(qtbot, win)["tiles"]),
                         timeout=20_000)
         st = page_state(qtbot, win)
         assert "县局内网底图" in st["attribution"]
-        assert f"127.0.0.1:{server.port}" in win.web_map.tab.status_text()
+        assert f"127.0.0.1:{server.port}" in win.board.web_map.tab.status_text()
         run_js(qtbot, view.page(), outside_attempt(server.port))
         qtbot.waitUntil(lambda: bool(run_js(qtbot, view.page(), "window.leak")),  # null reads ""
                         timeout=10_000)

@@ -31,10 +31,11 @@ from html import escape
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPainterPath, QPaintEvent, QPalette
+from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
 from layers.panels import BarSpec, FunnelSpec, LineSpec, format_value
+from painting.funnel import FunnelStyle, paint_funnel
 from widgets.theme import (
     DARK,
     RGBA,
@@ -48,13 +49,6 @@ from widgets.theme import (
 )
 
 _BAR_WIDTH = 0.62  # of the category band
-
-
-def _ink(rgba: RGBA) -> tuple[int, int, int, int]:
-    """Black or white text, whichever reads better on ``rgba``."""
-    r, g, b, _ = rgba
-    lum = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
-    return (20, 24, 32, 255) if lum > 0.55 else (255, 255, 255, 255)
 
 
 class _Panel(QWidget):
@@ -594,66 +588,11 @@ class _FunnelCanvas(QWidget):
         s, t, f = self.spec, self.theme, self.scale
         if s is None or not s.stages:
             return
-        n = len(s.stages)
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         label_font, value_font, note_font = self._fonts()
-        lfm, vfm, nfm = (QFontMetricsF(x) for x in (label_font, value_font, note_font))
-        w, h = float(self.width()), float(self.height())
-        gap = 8 * f
-        left = min(max(lfm.horizontalAdvance(x) for x in s.stages) + gap, 0.3 * w)
-        notes = [s.notes[i] if i < len(s.notes) else "" for i in range(n)]
-        right = min(max((nfm.horizontalAdvance(x) for x in notes), default=0.0) + gap, 0.35 * w)
-        right = right if any(notes) else 0.0
-        mid_w = max(1.0, w - left - right)
-        cx = left + mid_w / 2
-        row = h / n
-        bar_h = min(row * 0.74, 44 * f)
-        vals = [max(0, int(v)) for v in s.values[:n]] + [0] * max(0, n - len(s.values))
-        vmax = max(vals) or 1
-        rects = []
-        for i, v in enumerate(vals):
-            bw = max(4 * f, (mid_w - 2 * gap) * v / vmax)
-            y = row * i + (row - bar_h) / 2
-            rects.append(QRectF(cx - bw / 2, y, bw, bar_h))
-        colors = [s.colors[i] if i < len(s.colors) else t.series[i % len(t.series)]
-                  for i in range(n)]
-        # connectors first, so the bars sit on top of them
-        p.setPen(Qt.PenStyle.NoPen)
-        for i in range(n - 1):
-            a, b = rects[i], rects[i + 1]
-            path = QPainterPath(QPointF(a.left(), a.bottom()))
-            path.lineTo(a.right(), a.bottom())
-            path.lineTo(b.right(), b.top())
-            path.lineTo(b.left(), b.top())
-            path.closeSubpath()
-            p.setBrush(qcolor(colors[i], 60))
-            p.drawPath(path)
-        for i, r in enumerate(rects):
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(qcolor(colors[i]))
-            p.drawRoundedRect(r, 3 * f, 3 * f)
-            text = f"{vals[i]:,}"
-            p.setFont(value_font)
-            if vfm.horizontalAdvance(text) + 2 * gap <= r.width():
-                p.setPen(qcolor(_ink(colors[i])))
-                p.drawText(r, int(Qt.AlignmentFlag.AlignCenter), text)
-            else:
-                p.setPen(qcolor(t.text))
-                p.drawText(QRectF(r.right() + gap / 2, r.top(), mid_w, r.height()),
-                           int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
-            p.setFont(label_font)
-            p.setPen(qcolor(t.text))
-            band = QRectF(0, r.top(), left - gap, r.height())
-            p.drawText(band, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                       lfm.elidedText(s.stages[i], Qt.TextElideMode.ElideRight, band.width()))
-            if notes[i]:
-                p.setFont(note_font)
-                p.setPen(qcolor(t.muted))
-                band = QRectF(w - right + gap, r.top(), right - gap, r.height())
-                p.drawText(band, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                           nfm.elidedText(notes[i], Qt.TextElideMode.ElideRight, band.width()))
+        style = FunnelStyle(label_font, value_font, note_font, t.text, t.muted, t.series, f)
+        p = QPainter(self)
+        paint_funnel(p, s.stages, s.values, s.notes, s.colors,
+                     QRectF(0, 0, float(self.width()), float(self.height())), style)
         p.end()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from layers.dashboard import Chip
+from layers.filter_text import Chip
 from layers.i18n import tr
 
 from .theme import DARK, Theme, css, make_font, qcolor

@@ -259,6 +259,9 @@ class KpiStrip(QWidget):
             tile = KpiTile(None, self._theme, self._scale, self)
             tile.clicked.connect(self.tile_clicked)
             self._layout.addWidget(tile, 1)
+            # now, not at the layout's queued show: a frame painted right after this call
+            # (the first frame) must have its tiles
+            tile.show()
             self._tiles.append(tile)
         for tile, spec in zip(self._tiles, specs, strict=True):
             tile.set_spec(spec)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QFontMetricsF, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtGui import QFontMetricsF, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
 from layers.drawables import LegendEntry
+from painting.symbols import symbol_path
 
 from .theme import DARK, Theme, make_font, qcolor
 
@@ -99,21 +100,4 @@ class Legend(QWidget):
 def _symbol(p: QPainter, e: LegendEntry, c: QPointF, size: float) -> None:
     p.setPen(QPen(qcolor((255, 255, 255, 200)), 1))
     p.setBrush(qcolor(e.color))
-    r = size / 2
-    if e.symbol == "s":
-        p.drawRect(QRectF(c.x() - r, c.y() - r, size, size))
-    elif e.symbol in ("t", "d", "star", "h"):
-        path = QPainterPath()
-        pts = {"t": [(0, -1), (0.9, 0.75), (-0.9, 0.75)],
-               "d": [(0, -1), (1, 0), (0, 1), (-1, 0)],
-               "h": [(0.87, -0.5), (0.87, 0.5), (0, 1), (-0.87, 0.5), (-0.87, -0.5), (0, -1)],
-               "star": [(0, -1), (0.24, -0.31), (0.95, -0.31), (0.38, 0.12), (0.59, 0.81),
-                        (0, 0.4), (-0.59, 0.81), (-0.38, 0.12), (-0.95, -0.31),
-                        (-0.24, -0.31)]}[e.symbol]
-        path.moveTo(c.x() + pts[0][0] * r, c.y() + pts[0][1] * r)
-        for px, py in pts[1:]:
-            path.lineTo(c.x() + px * r, c.y() + py * r)
-        path.closeSubpath()
-        p.drawPath(path)
-    else:
-        p.drawEllipse(c, r, r)
+    p.drawPath(symbol_path(e.symbol, size, c))

@@ -32,8 +32,7 @@ from PySide6.QtWidgets import QToolTip
 from data.coords import mercator_to_lonlat
 from data.queries import Viewport
 from layers.drawables import Cells, Drawable, Labels, LayerSpec, Lines, Points, Polygons, Raster
-
-_SYMBOLS = {"o": "o", "s": "s", "t": "t", "d": "d", "star": "star", "h": "h"}
+from painting.symbols import unit_path
 
 
 def _color(rgba: tuple[int, int, int, int] | np.ndarray) -> QColor:
@@ -160,7 +159,7 @@ def _points_item(d: Points, scale: float) -> pg.ScatterPlotItem:
         brushes.append(palette[c])
     outline = pg.mkPen(_color(d.outline), width=max(1.0, scale))
     item = pg.ScatterPlotItem(x=d.x, y=d.y, size=d.sizes * scale, brush=brushes, pen=outline,
-                              symbol=_SYMBOLS.get(d.symbol, "o"), pxMode=True,
+                              symbol=unit_path(d.symbol), pxMode=True,
                               data=list(range(len(d))))
     return item
 

@@ -24,20 +24,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetrics, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QWidget
 
 from layers.i18n import tr
+from painting.fonts import CJK_FAMILIES
 
 RGBA = tuple[int, int, int, int]
 
-CJK_FAMILIES: tuple[str, ...] = (
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "WenQuanYi Micro Hei",
-    "Microsoft YaHei",
-)
 FONT_FAMILIES: tuple[str, ...] = (*CJK_FAMILIES, "sans-serif")
 
 
@@ -137,22 +131,6 @@ def make_font(theme: Theme, points: float, factor: float, bold: bool = False) ->
     font.setPointSizeF(scale(points, factor))
     font.setBold(bold)
     return font
-
-
-def cjk_font_available() -> str | None:
-    """The first CJK family the font database knows, or None (then Chinese shows as boxes).
-
-    Needs a QGuiApplication. Tries the preferred families, then any family that declares
-    Simplified Chinese.
-    """
-    families = set(QFontDatabase.families())
-    for name in CJK_FAMILIES:
-        if name in families:
-            return name
-    for name in sorted(families):
-        if QFontDatabase.WritingSystem.SimplifiedChinese in QFontDatabase.writingSystems(name):
-            return name
-    return None
 
 
 def apply_theme(target: QApplication | QWidget, theme: Theme, factor: float = 1.0) -> None:
