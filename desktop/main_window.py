@@ -62,6 +62,10 @@ class CockpitWindow(QMainWindow):
         self.scale = 1.0
         self.failures: list[tuple[str, str]] = []  # (what, first line), the last 50
         self._message: QMessageBox | None = None
+        self._import_wizard = None
+        # the import wizard's thread is a worker too: no garbage collection while it runs
+        session.idle_checks.append(
+            lambda: self._import_wizard is None or not self._import_wizard.busy())
         self.board = CockpitBoard(session, web_map=True)
         self._build()
         self._menus()
@@ -147,11 +151,13 @@ class CockpitWindow(QMainWindow):
         self.m_file = bar.addMenu(tr("menu_file"))
         self.a_open = QAction(tr("menu_open"), self, shortcut=QKeySequence.StandardKey.Open)
         self.a_open.triggered.connect(self._ask_open)
+        self.a_import = QAction(tr("menu_import"), self)
+        self.a_import.triggered.connect(self.show_import_wizard)
         self.a_report = QAction(tr("menu_load_report"), self)
         self.a_report.triggered.connect(self.show_load_report)
         self.a_quit = QAction(tr("menu_quit"), self, shortcut=QKeySequence.StandardKey.Quit)
         self.a_quit.triggered.connect(self.close)
-        for a in (self.a_open, self.a_report, self.a_quit):
+        for a in (self.a_open, self.a_import, self.a_report, self.a_quit):
             self.m_file.addAction(a)
         self.m_view = bar.addMenu(tr("menu_view"))
         group = QActionGroup(self)
@@ -234,7 +240,8 @@ class CockpitWindow(QMainWindow):
         self.m_lang.setTitle(tr("menu_language"))
         self.m_help.setTitle(tr("menu_help"))
         self.a_manual.setText(tr("menu_manual"))
-        for a, key in ((self.a_open, "menu_open"), (self.a_report, "menu_load_report"),
+        for a, key in ((self.a_open, "menu_open"), (self.a_import, "menu_import"),
+                       (self.a_report, "menu_load_report"),
                        (self.a_quit, "menu_quit"), (self.a_dark, "menu_theme_dark"),
                        (self.a_light, "menu_theme_light")):
             a.setText(tr(key))
@@ -331,6 +338,17 @@ class CockpitWindow(QMainWindow):
                                               "DuckDB (*.duckdb *.db);;*")
         if path:
             self.open_path(path)
+
+    def show_import_wizard(self) -> None:
+        """文件 → 导入数据…: a station's own files into an extract, which then opens here."""
+        from .import_wizard import ImportWizard
+
+        wizard = self._import_wizard
+        if wizard is None or not wizard.isVisible():
+            wizard = self._import_wizard = ImportWizard(self)
+            wizard.extract_written.connect(self.open_path)
+        wizard.show()
+        wizard.raise_()
 
     def show_manual(self) -> None:
         """帮助 → 使用手册: the guide, offline, in the window's language."""
