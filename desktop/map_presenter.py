@@ -79,6 +79,11 @@ class MapPresenter(QObject):
         self.details.dismiss()
 
     # ------------------------------------------------------------------ scene
+    def slot(self, name: str) -> str:
+        """This presenter's own job slot: two boards on one session (two windows) must not
+        cancel each other's maps, whose views differ."""
+        return f"{name}@{id(self):x}"
+
     def shown(self) -> bool:
         return self.canvas.width() >= 2 and self.canvas.isVisible()
 
@@ -116,7 +121,7 @@ class MapPresenter(QObject):
             self.failed.emit(first)
             self.settled.emit()  # the panels still follow the filter
 
-        s.submit("scene", (state, view, options), work, done, failed)
+        s.submit(self.slot("scene"), (state, view, options), work, done, failed)
         return True
 
     def _draw(self, scene: Scene) -> None:
@@ -143,7 +148,7 @@ class MapPresenter(QObject):
             self.canvas.set_layers(tuple(layers), {"repeats"})
             self.apply_visibility()
 
-        s.submit("repeats", (state, lang), work, done, self._job_failed)
+        s.submit(self.slot("repeats"), (state, lang), work, done, self._job_failed)
 
     def _job_failed(self, error: str) -> None:
         self.failed.emit(error.splitlines()[0])
@@ -239,7 +244,7 @@ class MapPresenter(QObject):
             return
         origin = tr("details_point", lon=lon, lat=lat)
         self.details.show_details(None)
-        s.submit("dispatch", ("point", lon, lat, lang),
+        s.submit(self.slot("dispatch"), ("point", lon, lat, lang),
                  lambda _ctx: dispatch(ex, lon, lat, origin, lang=lang),
                  self._show_dispatch, self._job_failed)
 
@@ -250,18 +255,19 @@ class MapPresenter(QObject):
             return
         token = (layer, key, lang)
         show = self.details.show_details
+        details, near = self.slot("details"), self.slot("dispatch")
         if layer == "incidents":
-            s.submit("details", token, lambda _ctx: incident_details(ex, key, lang), show,
+            s.submit(details, token, lambda _ctx: incident_details(ex, key, lang), show,
                      self._job_failed)
-            s.submit("dispatch", token, lambda _ctx: dispatch_for_incident(ex, key, lang=lang),
+            s.submit(near, token, lambda _ctx: dispatch_for_incident(ex, key, lang=lang),
                      self._show_dispatch, self._job_failed)
         elif layer == "hazards":
             def hazard(ctx: JobContext) -> Any:
                 return hazard_details(Query(ex, ctx.cursor(ex)), state, key, lang)
-            s.submit("details", token, hazard, show, self._job_failed)
+            s.submit(details, token, hazard, show, self._job_failed)
             self.clear_dispatch()
         elif layer == "resources":
-            s.submit("details", token, lambda _ctx: resource_details(ex, key, lang), show,
+            s.submit(details, token, lambda _ctx: resource_details(ex, key, lang), show,
                      self._job_failed)
             self.clear_dispatch()
 

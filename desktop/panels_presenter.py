@@ -82,7 +82,7 @@ class PanelsPresenter(QObject):
                 w.show_error(first)
             self.failed.emit(first)
 
-        s.submit("panels", (state, lang), work, done, failed)
+        s.submit(f"panels@{id(self):x}", (state, lang), work, done, failed)  # a slot per board
 
     def _draw(self, p: Panels) -> None:
         self.panels = p

@@ -13,3 +13,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def _private_cache(tmp_path_factory: pytest.TempPathFactory,
                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COCKPIT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(autouse=True)
+def _chinese_after_each_test():
+    """The interface language is process-wide (layers/i18n.py): a test that switched to
+    English must not leave it to the next one."""
+    yield
+    from layers.i18n import set_language
+
+    set_language("zh")
