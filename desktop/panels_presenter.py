@@ -109,8 +109,10 @@ class PanelsPresenter(QObject):
         if (st.start is None and st.end is None) or spec is None or not spec.x:
             self.timeline.set_region(None)
             return
-        lo = day_number(st.start) if st.start else spec.x[0]
-        hi = day_number(st.end) if st.end else spec.x[-1]
+        # a day spans x - 0.5 .. x + 0.5; a window of hours covers its share of it
+        lo = day_number(st.start) + (st.start_hour or 0) / 24 if st.start else spec.x[0]
+        hi = (day_number(st.end) - (23 - st.end_hour) / 24 if st.end_hour is not None
+              else day_number(st.end)) if st.end else spec.x[-1]
         self.timeline.set_region(lo - 0.5, hi + 0.5)
 
     # ------------------------------------------------------------------ intents

@@ -151,6 +151,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "fresh_days": ("{n} 天前", "{n} days ago"),
     "window_all": ("全部时段", "All dates"),
     "window": ("{start} 至 {end}", "{start} to {end}"),
+    "window_hours": ("{day} {start}–{end}", "{day} {start}–{end}"),
     "yoy": ("同比", "vs last year"),
     "kpi_today": ("今日警情", "Incidents today"),
     "kpi_week": ("本周警情", "This week"),
