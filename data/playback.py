@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
+from .extract import Extract
 from .filters import FilterState, day_start, window_span
 from .queries import Query
 
@@ -71,24 +72,23 @@ def _floor_hour(t: datetime) -> datetime:
     return t.replace(minute=0, second=0, microsecond=0)
 
 
-def default_range(step: str, data_end: datetime) -> tuple[datetime, datetime]:
-    """The last ``DEFAULT_SPAN[step]`` up to ``data_end`` (for hours, the last whole hour
-    before it; for days and weeks, the end of its day)."""
-    if step == "hour":
-        stop = _floor_hour(data_end)
-    else:
-        stop = day_start(data_end.date()) if data_end == day_start(data_end.date()) \
-            else day_start(data_end.date() + timedelta(days=1))
+def default_range(step: str, end: datetime) -> tuple[datetime, datetime]:
+    """The last ``DEFAULT_SPAN[step]`` up to ``end`` (where the data ends): for hours, up
+    to the last whole hour before it; for days and weeks, up to the end of its day."""
+    stop = _floor_hour(end)
+    if step != "hour":
+        day = day_start(end.date())
+        stop = day if end == day else day + timedelta(days=1)
     return stop - DEFAULT_SPAN[step], stop
 
 
-def range_of(state: FilterState, as_of: date, step: str, data_end: datetime
+def range_of(state: FilterState, as_of: date, step: str, end: datetime
              ) -> tuple[datetime, datetime]:
-    """The range a replay covers for ``state``: its time window when it has one (both
-    ends, to the hour), else the default range before ``data_end``."""
+    """The range a replay covers for ``state``: its time window when it has both ends (to
+    the hour), else the default range before ``end`` (where the data ends)."""
     start, stop = window_span(state, as_of)
     if start is None or state.end is None:
-        return default_range(step, data_end)
+        return default_range(step, end)
     return start, stop
 
 
@@ -131,12 +131,12 @@ def _us(t: datetime) -> int:
     return (t - _EPOCH) // timedelta(microseconds=1)
 
 
-def data_end(q: Query, state: FilterState) -> datetime:
+def data_end(extract: Extract, state: FilterState) -> datetime:
     """Where the data of ``state`` ends: the extract time, or the end of the as-of day when
     that comes first (or the extract has no time)."""
-    as_of = q.as_of(state)
+    as_of = state.as_of or extract.default_as_of
     end_of_day = day_start(as_of + timedelta(days=1))
-    at = q.extract.extracted_at
+    at = extract.extracted_at
     return min(at, end_of_day) if at is not None else end_of_day
 
 
