@@ -92,6 +92,19 @@ def range_of(state: FilterState, as_of: date, step: str, end: datetime
     return start, stop
 
 
+def days_range(first: date | None, last: date | None, as_of: date, step: str,
+               end: datetime) -> tuple[datetime, datetime]:
+    """[t0, t1) of a replay from days given or not (``--from``/``--to``, inclusive): a
+    missing last day is where the data ends (as in ``default_range``), a missing first
+    day is ``DEFAULT_SPAN[step]`` before the end; never past the as-of day."""
+    if last is None:
+        stop = default_range(step, end)[1]
+    else:
+        stop = min(day_start(last + timedelta(days=1)), day_start(as_of + timedelta(days=1)))
+    start = day_start(first) if first is not None else stop - DEFAULT_SPAN[step]
+    return start, stop
+
+
 def frames(t0: datetime, t1: datetime, step: str, window: str) -> list[Frame]:
     """The frames of [t0, t1) (both on whole hours) in steps of ``step``."""
     if step not in STEPS or window not in WINDOWS:

@@ -109,6 +109,7 @@ class CockpitBoard(QWidget):
         self.canvas = MapCanvas(background=t.background[:3])
         self.canvas.installEventFilter(self)  # overlays follow the canvas size
         self.legend = Legend(t, s, self.canvas)
+        self.legend.installEventFilter(self)  # it grows with its sections: placed again
         self.details = DetailsPanel(t, s, self.canvas)
         self.map_error = QLabel(self.canvas)  # the map failed: said on the map, old layers stay
         self.map_error.setWordWrap(True)
@@ -272,7 +273,8 @@ class CockpitBoard(QWidget):
             bar.retranslate()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if obj is self.canvas and event.type() == QEvent.Type.Resize:
+        if event.type() == QEvent.Type.Resize and (
+                obj is self.canvas or obj is getattr(self, "legend", None)):
             self.place_overlays()
         return super().eventFilter(obj, event)
 

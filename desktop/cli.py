@@ -15,7 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-SUBCOMMANDS = ("validate", "report", "export", "demo", "nearest", "wall", "install-desktop")
+SUBCOMMANDS = ("validate", "report", "export", "demo", "nearest", "wall", "install-desktop",
+               "playback")
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 
 
@@ -103,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE",
                    help="wall settings and views (default: $COCKPIT_DATA_DIR/wall.toml, "
                    "else the built-in desktop/wall.toml)")
+    from .playback_cli import add_parser as add_playback
+
+    add_playback(sub)
     p = sub.add_parser("install-desktop", help="add the cockpit to the user's application "
                        "menu (a .desktop file and an icon under ~/.local/share)")
     p.add_argument("--uninstall", action="store_true", help="remove them again")
@@ -383,6 +387,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_export(args)
     if args.command == "install-desktop":
         return cmd_install_desktop(args)
+    if args.command == "playback":
+        from .playback_cli import cmd_playback
+
+        return cmd_playback(args)
     return cmd_wall(args)
 
 

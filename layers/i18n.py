@@ -172,6 +172,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "play_planning": ("正在准备回放…", "Preparing the replay…"),
     "play_no_frames": ("该时段没有可播放的帧", "No frames to play in this range"),
     "play_frame": ("第 {i}/{n} 帧 · {window}", "Frame {i}/{n} · {window}"),
+    "play_frame_n": ("第 {i}/{n} 帧", "Frame {i}/{n}"),
     "play_stamp_mode": ("态势回放 · {step} · {window}", "Situation playback · {step} · {window}"),
     "yoy": ("同比", "vs last year"),
     "kpi_today": ("今日警情", "Incidents today"),
