@@ -39,7 +39,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_playback(args: argparse.Namespace) -> int:
-    from data.playback import MAX_FRAMES, PlaybackSettings, data_end, days_range, plan
+    from data.playback import (
+        MAX_FRAMES,
+        PlaybackSettings,
+        data_end,
+        days_range,
+        plan,
+        step_counts,
+    )
     from data.queries import Query
     from exporters.video import FORMATS, even_size
 
@@ -71,6 +78,8 @@ def cmd_playback(args: argparse.Namespace) -> int:
         q = Query(ex)
         try:
             frames = plan(q, base, t0, t1, settings)
+            # a replay of nothing at all is a mistake in the dates or the filter
+            empty = bool(frames) and not step_counts(q, base, frames).any()
         except ValueError as exc:
             return _fail(f"{exc} (use a larger --step or a shorter --from/--to)")
         finally:
@@ -81,6 +90,9 @@ def cmd_playback(args: argparse.Namespace) -> int:
     if not frames:
         why = " with an incident" if settings.skip_empty else ""
         return _fail(f"no frames{why} between {t0:%Y-%m-%d %H:%M} and {t1:%Y-%m-%d %H:%M}")
+    if empty:
+        return _fail(f"no incidents between {t0:%Y-%m-%d %H:%M} and {t1:%Y-%m-%d %H:%M} "
+                     "under this filter: nothing to replay")
     if len(frames) > MAX_FRAMES:
         return _fail(f"{len(frames)} frames: at most {MAX_FRAMES}")
     from .playback_export import PlaybackExport, render_playback

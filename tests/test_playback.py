@@ -8,12 +8,23 @@ the cockpit's own queries; frames are checked by reading the written files back.
 from __future__ import annotations
 
 import dataclasses
+import gc
+import itertools
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
+from PySide6.QtCore import QEvent, QPoint, QRect, Qt
+from PySide6.QtWidgets import QApplication
 
 from data.extract import open_extract
 from data.filters import FilterState, compile_filter, window_span
@@ -26,11 +37,14 @@ from data.playback import (
     step_counts,
 )
 from data.queries import Query
+from exporters.video import qimage_rgb, read_back
 from layers.filter_text import filter_chips, window_text
+from layers.i18n import set_language
 from tests.factory import full_tables, incident, village_point, write_extract
 from tests.oracle import load_raw
 
 D = date(2025, 5, 3)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def at(day: date, hour: int, minute: int = 0, second: int = 0, us: int = 0) -> datetime:
@@ -198,3 +212,346 @@ def test_settings_refuse_nonsense() -> None:
     for bad in (dict(step="month"), dict(window="rolling"), dict(fps=0), dict(fps=1000)):
         with pytest.raises(ValueError):
             PlaybackSettings(**bad)
+
+
+# -- the play control in the desk window -------------------------------------------------
+_WINDOWS: list = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_windows() -> Iterator[None]:
+    """Close each window and collect its garbage while no worker runs (as in
+    tests/test_cockpit_window.py)."""
+    set_language("zh")
+    yield
+    while _WINDOWS:
+        win = _WINDOWS.pop()
+        win.close()
+        win.deleteLater()
+    if QApplication.instance() is not None:
+        QApplication.processEvents()
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    gc.collect()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from demo import generate_demo
+
+    path = tmp_path_factory.mktemp("pbdemo") / "demo.duckdb"
+    generate_demo(path, incidents=20_000, seed=7)
+    return path
+
+
+@pytest.fixture(scope="module")
+def raw(demo: Path) -> dict:
+    return load_raw(demo)
+
+
+def drawn(win) -> bool:
+    board = win.board
+    panels = board.panels.panels
+    return (not win.session.jobs.busy() and panels is not None
+            and panels.state == win.session.filters.state and board.map.scene is not None)
+
+
+def open_window(qtbot, path: Path, theme: str = "dark", lang: str = "zh"):
+    from desktop.main_window import CockpitWindow
+    from widgets.theme import DARK, LIGHT
+
+    win = CockpitWindow(LIGHT if theme == "light" else DARK, lang, interactive=False)
+    _WINDOWS.append(win)
+    qtbot.addWidget(win)
+    win.resize(1920, 1080)
+    win.show()
+    qtbot.waitExposed(win)
+    with qtbot.waitSignal(win.extract_opened, timeout=60_000):
+        win.open_path(str(path))
+    qtbot.waitUntil(lambda: drawn(win), timeout=60_000)
+    return win
+
+
+def shown_total(win) -> int:
+    """Incidents of the window's filter as its category chart draws them."""
+    return int(sum(win.board.categories.spec().series[0])) \
+        if win.board.categories.spec() is not None else 0
+
+
+def test_play_control_steps_the_filter_and_the_panels_follow(qtbot, demo: Path, raw: dict
+                                                             ) -> None:
+    win = open_window(qtbot, demo)
+    c, p = win.playback.control, win.playback.player
+    store = win.session.filters
+    assert c.isVisible() and not c.stop_button.isEnabled()
+    # the default range of daily steps: the 30 days up to the end of the extract's day
+    at = raw["extracted_at"]
+    t1 = datetime.combine(at.date() + timedelta(days=1), datetime.min.time())
+    t0 = t1 - timedelta(days=30)
+    qtbot.mouseClick(c.forward_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: p.active() and drawn(win), timeout=30_000)
+    assert window_span(store.state, raw["as_of"]) == (t0, t0 + timedelta(days=1))
+    assert shown_total(win) == _count(raw, t0, t0 + timedelta(days=1))
+    assert c.stop_button.isEnabled() and "1/30" in c.frame_label.text()
+    for k in (1, 2):
+        qtbot.mouseClick(c.forward_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: drawn(win), timeout=30_000)
+        a = t0 + timedelta(days=k)
+        assert window_span(store.state, raw["as_of"]) == (a, a + timedelta(days=1))
+        assert shown_total(win) == _count(raw, a, a + timedelta(days=1))
+    # cumulative: the same step, everything from the first day on
+    c.window_box.setCurrentIndex(c.window_box.findData("cumulative"))
+    qtbot.waitUntil(lambda: drawn(win) and store.state.start == t0.date(), timeout=30_000)
+    end = t0 + timedelta(days=3)
+    assert window_span(store.state, raw["as_of"]) == (t0, end)
+    assert shown_total(win) == _count(raw, t0, end)
+    # hours: the frame holding the current time, then one hour on
+    c.step_box.setCurrentIndex(c.step_box.findData("hour"))
+    qtbot.waitUntil(lambda: drawn(win) and p.settings.step == "hour"
+                    and store.state.has_hours(), timeout=30_000)
+    qtbot.mouseClick(c.forward_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: drawn(win), timeout=30_000)
+    t = window_span(store.state, raw["as_of"])
+    assert t[0] == t0 and t[1] - t[0] == timedelta(days=2, hours=2)  # cumulative hours
+    assert shown_total(win) == _count(raw, *t)
+    assert win.window_label.text() == window_text(store.state, "zh")
+    # the replay was one change to undo; stop puts the window from before it back
+    qtbot.mouseClick(c.stop_button, Qt.MouseButton.LeftButton)
+    assert not p.active() and store.state.start is None and not store.state.has_hours()
+    assert not c.stop_button.isEnabled()
+
+
+def test_play_paces_frames_to_drawing_and_never_floods_the_jobs(qtbot, demo: Path, raw: dict
+                                                                ) -> None:
+    win = open_window(qtbot, demo)
+    c, p = win.playback.control, win.playback.player
+    store, jobs = win.session.filters, win.session.jobs
+    c.set_settings(PlaybackSettings("hour", "sliding", 10.0))
+    p.set_settings(c.settings)
+    states: list = []
+    panels_drawn: list = []
+    store.changed.connect(states.append)
+    win.board.panels.shown.connect(lambda panels: panels_drawn.append(panels.state))
+    cancelled = jobs.stats.cancelled
+    with qtbot.waitSignal(p.finished, timeout=120_000):
+        qtbot.mouseClick(c.play_button, Qt.MouseButton.LeftButton)
+        assert c.playing()
+    qtbot.waitUntil(lambda: drawn(win), timeout=30_000)
+    at = raw["extracted_at"].replace(minute=0, second=0, microsecond=0)
+    want = [(at - timedelta(hours=24 - k), at - timedelta(hours=23 - k)) for k in range(24)]
+    assert [window_span(s, raw["as_of"]) for s in states] == want
+    # every frame was drawn, each before the next one was asked for: nothing to cancel
+    assert panels_drawn == states
+    assert jobs.stats.cancelled == cancelled
+    assert not c.playing() and p.index == 23
+    assert shown_total(win) == _count(raw, *want[-1])
+
+
+def test_skip_empty_frames_in_the_window(qtbot, hourly: Path) -> None:
+    raw = load_raw(hourly)
+    win = open_window(qtbot, hourly)
+    c, p = win.playback.control, win.playback.player
+    store = win.session.filters
+    store.set(store.state.with_window(D, D + timedelta(days=1)))
+    qtbot.waitUntil(lambda: drawn(win), timeout=30_000)
+    c.step_box.setCurrentIndex(c.step_box.findData("hour"))
+    c.speed_box.setCurrentIndex(c.speed_box.findData(10.0))
+    c.skip_box.setChecked(True)
+    assert p.settings == PlaybackSettings("hour", "sliding", 10.0, skip_empty=True)
+    states: list = []
+    store.changed.connect(states.append)
+    with qtbot.waitSignal(p.finished, timeout=120_000):
+        p.play()
+    hours = [at(D, 0) + timedelta(hours=k) for k in range(48)]
+    want = [(h, h + timedelta(hours=1)) for h in hours
+            if _count(raw, h, h + timedelta(hours=1)) > 0]
+    assert 0 < len(want) < 48
+    assert [window_span(s, raw["as_of"]) for s in states] == want
+
+
+def test_someone_else_moving_the_window_ends_the_replay(qtbot, demo: Path) -> None:
+    win = open_window(qtbot, demo)
+    p, store = win.playback.player, win.session.filters
+    p.step(1)
+    qtbot.waitUntil(lambda: p.active() and drawn(win), timeout=30_000)
+    store.apply(lambda st: st.toggle("incident_categories", "fire"))  # kept, replay goes on
+    assert p.active()
+    p.step(1)
+    assert store.state.incident_categories == {"fire"}
+    store.back()  # undo: the category, then the whole replay, in one step each
+    store.back()
+    assert not p.active() and store.state.start is None
+
+
+def test_screenshots_of_the_play_control(qtbot, demo: Path, tmp_path: Path) -> None:
+    """The control above the timeline, dark and light, playing (kept with COCKPIT_SHOTS)."""
+    out = Path(os.environ.get("COCKPIT_SHOTS") or tmp_path)
+    for theme in ("dark", "light"):
+        win = open_window(qtbot, demo, theme, "zh" if theme == "dark" else "en")
+        p = win.playback.player
+        p.step(1)
+        qtbot.waitUntil(lambda p=p, win=win: p.active() and drawn(win), timeout=30_000)
+        c = win.playback.control
+        assert c.geometry().bottom() < win.board.timeline.mapTo(c.parentWidget(),
+                                                                QPoint(0, 0)).y() + 1
+        img = win.grab().toImage()
+        img.save(str(out / f"play_control_{theme}.png"))
+        bar = img.copy(QRect(c.mapTo(win, QPoint(0, 0)), c.size()))
+        # drawn in the theme's colours: the control is not a white strip on a dark window
+        rgb = qimage_rgb(bar).reshape(-1, 3).astype(int)
+        bright = (rgb.min(axis=1) > 235).mean()
+        assert (bright < 0.2) if theme == "dark" else (bright > 0.2)
+        win.close()
+
+
+# -- the wall's replay view --------------------------------------------------------------
+def test_wall_replays_the_last_hours_then_moves_on(qtbot, demo: Path, raw: dict) -> None:
+    from desktop.wall import WallWindow
+    from desktop.wall_config import WallConfig, WallView
+
+    cfg = WallConfig(rotate_seconds=30.0, check_seconds=5.0, views=(
+        WallView("回放", maps=("situation",), hotspots=False, replay="6h", replay_step="hour",
+                 replay_fps=10.0),
+        WallView("全县态势", maps=("situation",))))
+    win = WallWindow(str(demo), cfg)
+    _WINDOWS.append(win)
+    qtbot.addWidget(win)
+    win.resize(1920, 1080)
+    win.show()
+    states: list = []
+    texts: list = []
+    win.session.filters.changed.connect(states.append)
+    win.session.filters.changed.connect(lambda _s: texts.append(win.banner.filter.text()))
+    with qtbot.waitSignal(win.extract_opened, timeout=60_000):
+        win.start()
+    qtbot.waitUntil(lambda: win.current_view() is not None
+                    and win.current_view().name == "全县态势", timeout=60_000)
+    at = raw["extracted_at"].replace(minute=0, second=0, microsecond=0)
+    want = [(at - timedelta(hours=6 - k), at - timedelta(hours=5 - k)) for k in range(6)]
+    hours = [window_span(s, raw["as_of"]) for s in states if s.has_hours()]
+    assert hours == want
+    assert window_text(states[-2], "zh") in texts  # the banner said which hour it showed
+    assert win.session.options.value.incident_points is False  # still aggregated only
+    assert not win.session.filters.state.has_hours()  # the next view has no replay window
+    assert win._rotate.isActive()  # the rotation goes on
+
+
+def test_wall_config_replay_keys() -> None:
+    from desktop.wall_config import parse
+
+    cfg = parse('[[views]]\nname = "a"\nreplay = "24h"\nreplay_window = "cumulative"\n'
+                '[[views]]\nname = "b"\nreplay = "soon"\n'
+                '[[views]]\nname = "c"\nreplay = "30d"\nreplay_step = "hour"\n')
+    a, b, c = cfg.views
+    assert (a.replay, a.replay_step, a.replay_window) == ("24h", "hour", "cumulative")
+    assert b.replay == "" and c.replay == ""
+    text = "\n".join(cfg.warnings)
+    assert "views[1].replay" in text and "views[2].replay" in text
+
+
+# -- cockpit playback: GIF and MP4 -------------------------------------------------------
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True,
+                          text=True, timeout=600, cwd=ROOT,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **(env or {})})
+
+
+def gif_frames(path: Path) -> list[np.ndarray]:
+    out = []
+    with Image.open(path) as im:
+        for k in range(im.n_frames):
+            im.seek(k)
+            out.append(np.asarray(im.convert("RGB")))
+    return out
+
+
+@pytest.mark.slow
+def test_gif_has_one_frame_per_step_each_with_its_stamp(demo: Path, raw: dict,
+                                                        tmp_path: Path) -> None:
+    out = tmp_path / "replay.gif"
+    r = run_cli("playback", str(demo), "--out", str(out), "--step", "hour", "--size",
+                "800x600", "--fps", "4", env={"COCKPIT_DATA_DIR": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    frames = gif_frames(out)
+    assert len(frames) == 24 and frames[0].shape == (600, 800, 3)
+    for a, b in itertools.pairwise(frames):
+        assert (np.abs(a.astype(int) - b.astype(int)).max(axis=2) > 30).sum() > 100
+    with Image.open(out) as im:
+        assert im.info.get("loop") == 0 and im.info.get("duration") == 250
+    line = json.loads((tmp_path / "audit.jsonl").read_text().splitlines()[-1])
+    assert line["action"] == "export_playback" and line["details"]["summary"]["frames"] == 24
+    assert not [f for f in tmp_path.iterdir() if ".part" in f.name]
+
+
+@pytest.mark.slow
+def test_stamps_and_frames_follow_the_steps(qtbot, demo: Path, raw: dict,
+                                            tmp_path: Path) -> None:
+    """In process, the map alone: each frame's stamp names its own window."""
+    from desktop.playback_export import PlaybackExport, render_playback
+
+    settings = PlaybackSettings("hour", "cumulative", 5.0)
+    t1 = raw["extracted_at"].replace(minute=0, second=0, microsecond=0)
+    t0 = t1 - timedelta(hours=5)
+    fs = tuple(frames(t0, t1, "hour", "cumulative"))
+    job = PlaybackExport(str(demo), str(tmp_path / "m.gif"), fs, FilterState(), settings,
+                         (640, 480), "en", "light", map_only=True)
+    summary = render_playback(job)
+    assert t0.date() == t1.date()  # the demo's extract time is 06:00: one day
+    want = [f"{t0:%Y-%m-%d} {t0.hour:02d}:00–{t0.hour + k + 1:02d}:00" for k in range(5)]
+    assert summary["captions"] == want
+    assert summary["frames"] == 5 and read_back(tmp_path / "m.gif") == (5, (640, 480))
+
+
+@pytest.mark.slow
+def test_mp4_is_a_valid_h264_file_with_every_frame(demo: Path, raw: dict,
+                                                   tmp_path: Path) -> None:
+    import imageio_ffmpeg
+
+    out = tmp_path / "week.mp4"
+    last = raw["as_of"]
+    first = last - timedelta(days=6)
+    r = run_cli("playback", str(demo), "--out", str(out), "--from", first.isoformat(),
+                "--to", last.isoformat(), "--size", "643x481", "--window", "cumulative",
+                "--lang", "en", env={"COCKPIT_DATA_DIR": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    assert read_back(out) == (7, (642, 480))  # odd sizes rounded down to even (yuv420p)
+    reader = imageio_ffmpeg.read_frames(str(out))
+    meta = next(reader)
+    decoded = [np.frombuffer(f, np.uint8).reshape(480, 642, 3) for f in reader]
+    assert meta["codec"] == "h264" and meta["pix_fmt"].startswith("yuv420p")
+    assert len(decoded) == 7
+    assert all(np.abs(a.astype(int) - b.astype(int)).mean() > 0.05
+               for a, b in itertools.pairwise(decoded))
+    data = out.read_bytes()
+    assert 0 < data.find(b"moov") < data.find(b"mdat")  # faststart: the index first
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--from", "2026-11-10", "--to", "2026-11-01"], "is after --to"),
+    (["--area", "NOWHERE"], "unknown area"),
+    (["--size", "10x10"], "--size"),
+    (["--size", "wide"], "--size"),
+    (["--fps", "0"], "fps"),
+    (["--from", "2001-01-01", "--to", "2001-01-02"], "no incidents"),
+    (["--from", "2030-01-01", "--to", "2030-01-02"], "no frames"),
+    (["--step", "hour", "--from", "2020-01-01", "--to", "2026-11-01"], "frames"),
+])
+def test_bad_arguments_one_line_exit_2_nothing_written(demo: Path, tmp_path: Path, capsys,
+                                                       monkeypatch, args: list, message: str
+                                                       ) -> None:
+    from desktop.cli import main
+
+    monkeypatch.setenv("COCKPIT_DATA_DIR", str(tmp_path))
+    out = tmp_path / "x.gif"
+    assert main(["playback", str(demo), "--out", str(out), *args]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], lines
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_wrong_suffix_and_missing_folder(demo: Path, tmp_path: Path, capsys) -> None:
+    from desktop.cli import main
+
+    for out in (tmp_path / "x.avi", tmp_path / "no" / "x.gif"):
+        assert main(["playback", str(demo), "--out", str(out)]) == 2
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
