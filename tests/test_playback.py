@@ -555,3 +555,65 @@ def test_wrong_suffix_and_missing_folder(demo: Path, tmp_path: Path, capsys) -> 
         assert main(["playback", str(demo), "--out", str(out)]) == 2
         assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bar_chart_updated_in_place_looks_drawn_afresh(qtbot) -> None:
+    """A replay changes only the bars' values: the chart moves its bars and labels instead
+    of re-creating them, and must look exactly like one drawn from scratch."""
+    from layers.panels import BarSpec
+    from widgets.charts import BarChart
+
+    def spec(k: int, horizontal: bool = False) -> BarSpec:
+        n = 24 if not horizontal else 6
+        return BarSpec("hours", f"时段 {k}", tuple(str(h) for h in range(n)),
+                       tuple(str(h) for h in range(n)),
+                       (tuple(float((h * k) % 7 + k) for h in range(n)),),
+                       colors=((64, 156, 255, 255),) if not horizontal else tuple(
+                           (40 * h, 100, 200, 255) for h in range(n)),
+                       selected=frozenset({"2"}) if k % 2 else frozenset(),
+                       horizontal=horizontal)
+
+    for horizontal in (False, True):
+        moved, fresh = BarChart(), BarChart()
+        for w in (moved, fresh):
+            qtbot.addWidget(w)
+            w.resize(420, 260)
+            w.show()
+        moved.set_spec(spec(1, horizontal))
+        moved.show_error("boom")  # and back from an error
+        for k in (2, 3):
+            moved.set_spec(spec(k, horizontal))
+        fresh.set_spec(spec(3, horizontal))
+        qtbot.wait(20)
+        assert moved.error() is None
+        a, b = qimage_rgb(moved.grab().toImage()), qimage_rgb(fresh.grab().toImage())
+        assert a.shape == b.shape and (a != b).any(axis=2).sum() == 0
+
+
+def test_panels_reused_across_windows_equal_panels_built_afresh(demo: Path) -> None:
+    """build_panels(reuse=...) keeps the window-free panels of the last frame: the result
+    must be what a build from scratch gives, for windows of hours and days, and nothing
+    is reused when more than the window changed."""
+    from layers.dashboard import build_panels
+
+    ex = open_extract(demo)
+    try:
+        q = Query(ex)
+        end = ex.extracted_at.replace(minute=0, second=0, microsecond=0)
+        states = [FilterState().with_span(end - timedelta(hours=k + 1), end - timedelta(hours=k))
+                  for k in range(3)]
+        states += [FilterState().with_window(end.date() - timedelta(days=9), end.date()),
+                   FilterState(incident_categories=frozenset({"fire"}),
+                               areas=frozenset({"T01"})).with_window(
+                       end.date() - timedelta(days=3), end.date()),
+                   FilterState()]
+        previous = build_panels(q, states[0], "zh")
+        for st in states[1:]:
+            reused = build_panels(q, st, "zh", previous)
+            assert reused == build_panels(q, st, "zh"), st
+            previous = reused
+        en = build_panels(q, states[-1], "en", previous)  # another language: nothing reused
+        assert en.kpis[0].title != previous.kpis[0].title and en.lang == "en"
+        q.con.close()
+    finally:
+        ex.close()
