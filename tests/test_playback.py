@@ -617,3 +617,26 @@ def test_panels_reused_across_windows_equal_panels_built_afresh(demo: Path) -> N
         q.con.close()
     finally:
         ex.close()
+
+
+def test_writers_leave_nothing_behind_when_they_fail(tmp_path: Path) -> None:
+    from exporters.video import GifWriter, Mp4Writer, VideoError
+
+    rng = np.random.default_rng(3)
+    frames_rgb = [rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(3)]
+    with pytest.raises(ValueError):
+        Mp4Writer(tmp_path / "odd.mp4", (63, 48), 2.0)
+    w = Mp4Writer(tmp_path / "a.mp4", (64, 48), 2.0)
+    w.add(frames_rgb[0])
+    w.abort()
+    with pytest.raises(VideoError):
+        Mp4Writer(tmp_path / "b.mp4", (64, 48), 2.0).close()  # no frames
+    with pytest.raises(ValueError):
+        GifWriter(tmp_path / "c.gif", (64, 48), 2.0).add(frames_rgb[0][:, :10])
+    assert list(tmp_path.iterdir()) == []
+    g = GifWriter(tmp_path / "d.gif", (64, 48), 5.0, palette="global")
+    for f in frames_rgb:
+        g.add(f)
+    g.close()
+    assert read_back(tmp_path / "d.gif") == (3, (64, 48))
+    assert [p.name for p in tmp_path.iterdir()] == ["d.gif"]
