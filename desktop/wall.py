@@ -175,7 +175,12 @@ class WallWindow(QWidget):
             self.view_index = -1
             self.next_view(count=False)
         elif self.current_view() is not None and self.current_view().replay:
-            self.apply_view(self.current_view())  # the replay again, over the new data
+            # new data cut the replay short: on to the next view (a feed replaced every few
+            # seconds must not hold the rotation), or, without rotation, the replay again
+            if self.config.rotate_seconds > 0:
+                self._replay_done()
+            else:
+                self.apply_view(self.current_view())
         else:
             self._update_banner()
         self._show_stale()

@@ -640,3 +640,26 @@ def test_writers_leave_nothing_behind_when_they_fail(tmp_path: Path) -> None:
     g.close()
     assert read_back(tmp_path / "d.gif") == (3, (64, 48))
     assert [p.name for p in tmp_path.iterdir()] == ["d.gif"]
+
+
+def test_wall_moves_on_when_new_data_cuts_a_replay_short(qtbot, demo: Path) -> None:
+    """A feed replaced every few seconds must not hold the rotation on its replay view."""
+    from desktop.wall import WallWindow
+    from desktop.wall_config import WallConfig, WallView
+
+    cfg = WallConfig(rotate_seconds=30.0, check_seconds=60.0, views=(
+        WallView("回放", replay="24h", replay_step="hour", replay_fps=0.5),
+        WallView("全县态势")))
+    win = WallWindow(str(demo), cfg)
+    _WINDOWS.append(win)
+    qtbot.addWidget(win)
+    win.resize(1600, 900)
+    win.show()
+    with qtbot.waitSignal(win.extract_opened, timeout=60_000):
+        win.start()
+    qtbot.waitUntil(lambda: win.replay.active(), timeout=30_000)
+    assert win.current_view().name == "回放" and not win._rotate.isActive()
+    with qtbot.waitSignal(win.extract_opened, timeout=60_000):
+        win.session.open(str(demo))  # what the wall does when the file is replaced
+    assert win.current_view().name == "全县态势" and not win.replay.active()
+    assert win._rotate.isActive() and win.reloads == 1
