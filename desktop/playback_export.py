@@ -146,12 +146,18 @@ class FrameSource:
         return panels is not None and panels.state == s.filters.state
 
     def _wait(self, deadline: float) -> None:
+        from PySide6.QtCore import QCoreApplication, QEvent
+
         while not self._drawn():
             if time.monotonic() > deadline:
                 raise RuntimeError("the cockpit did not draw a frame in time")
             self._spin()
         for _ in range(3):  # layouts and deferred paints of the new specs
             self.app.processEvents()
+        # widgets replaced by the new state (the filter chips) are deleted "later", which
+        # without a running event loop is never: they would stay painted under the new ones
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        self.app.processEvents()
 
     def zoom_to_area(self, area_id: str) -> None:
         self.board.map.zoom_to_area(area_id)

@@ -501,6 +501,19 @@ def test_stamps_and_frames_follow_the_steps(qtbot, demo: Path, raw: dict,
     assert summary["frames"] == 5 and read_back(tmp_path / "m.gif") == (5, (640, 480))
 
 
+
+@pytest.mark.slow
+def test_the_same_arguments_give_the_same_file(demo: Path, tmp_path: Path) -> None:
+    outs = [tmp_path / "a.gif", tmp_path / "b.gif"]
+    for out in outs:
+        r = run_cli("playback", str(demo), "--out", str(out), "--map-only", "--size",
+                    "400x300", "--step", "day", "--window", "cumulative",
+                    env={"COCKPIT_DATA_DIR": str(tmp_path)})
+        assert r.returncode == 0, r.stderr
+    assert outs[0].read_bytes() == outs[1].read_bytes()
+    assert read_back(outs[0]) == (30, (400, 300))
+
+
 @pytest.mark.slow
 def test_mp4_is_a_valid_h264_file_with_every_frame(demo: Path, raw: dict,
                                                    tmp_path: Path) -> None:
