@@ -30,9 +30,11 @@ from widgets.details_panel import DetailsPanel
 from widgets.kpi import KpiStrip
 from widgets.legend import Legend
 from widgets.map_canvas import MapCanvas
+from widgets.reference_button import ReferenceButton
 from widgets.tables import DataTable
 from widgets.theme import DARK, LIGHT, Theme, css, make_font, qcolor, signals_blocked
 
+from .backdrop import BackdropController
 from .map_presenter import MapPresenter
 from .panels_presenter import PanelsPresenter
 from .session import CockpitSession, ViewOptions
@@ -57,9 +59,11 @@ def scale_for(width: int, height: int) -> float:
 
 
 class CockpitBoard(QWidget):
-    """``frame_ready``: the scene and panels asked for last are drawn (no job left)."""
+    """``frame_ready``: the scene and panels asked for last are drawn (no job left);
+    ``notices_changed``: the base map or reference layers had something to say."""
 
     frame_ready = Signal()
+    notices_changed = Signal()
 
     def __init__(self, session: CockpitSession, scale: float = 1.0, web_map: bool = True,
                  parent: QWidget | None = None) -> None:
@@ -68,8 +72,11 @@ class CockpitBoard(QWidget):
         self.theme = THEMES.get(session.options.value.theme, DARK)
         self.scale = scale
         self._panels_pending = False
+        self.backdrop: BackdropController | None = None
+        """The settings' base map and reference layers, attached with the first extract."""
         self._build(web_map)
         self.map = MapPresenter(session, self.canvas, self.legend, self.details, self.map_error)
+        self.map.legend_extra = self._backdrop_legend
         self.panels = PanelsPresenter(session, self.kpis, self.categories, self.hours,
                                       self.hotspots, self.rect_funnel, self.overdue,
                                       self.med_funnel, self.med_trend, self.timeline)
@@ -125,6 +132,8 @@ class CockpitBoard(QWidget):
             b.toggled.connect(lambda on, o=option: self.session.options.update(**{o: on}))
             bar.addWidget(b)
             self.map_buttons[key] = b
+        self.reference_button = ReferenceButton()  # hidden until reference layers arrive
+        bar.addWidget(self.reference_button)
         bar.addStretch(1)
         self.back_button = QPushButton(tr("back"))
         self.back_button.clicked.connect(self.session.filters.back)
@@ -155,7 +164,9 @@ class CockpitBoard(QWidget):
             # imported here: the wall never builds a web page (its memory grows for days)
             from .web_map_controller import WebMapController
 
-            self.web_map = WebMapController(self.session, centre, parent=self)
+            self.web_map = WebMapController(
+                self.session, centre, parent=self,
+                reference=lambda: self.backdrop.reference if self.backdrop else ())
             self.main_split.addWidget(self.web_map.tabs)
             self.web_map.tabs.currentChanged.connect(
                 lambda i: self.map.refresh() if i == 0 else None)
@@ -204,8 +215,9 @@ class CockpitBoard(QWidget):
             f" border-color: {css(t.accent)}; }}"
             f"QPushButton:disabled {{ color: {css(t.muted)}; }}")
         self.button_css = button_css
-        for b in (*self.map_buttons.values(), self.reset_button, self.back_button):
-            b.setStyleSheet(button_css)
+        for b in (*self.map_buttons.values(), self.reset_button, self.back_button,
+                  self.reference_button):
+            b.setStyleSheet(button_css.replace("QPushButton", b.metaObject().className()))
             b.setFont(make_font(t, 10, s))
         self.left_tabs.setStyleSheet(
             f"QTabWidget::pane {{ border: none; }}"
@@ -255,6 +267,7 @@ class CockpitBoard(QWidget):
         return True
 
     def set_theme(self, theme: Theme) -> None:
+        """Restyle for ``theme`` (called by the window, after its own restyle)."""
         if theme == self.theme:
             return
         self.theme = theme
@@ -269,6 +282,7 @@ class CockpitBoard(QWidget):
         self.left_tabs.setTabText(0, tr("table_hotspots"))
         self.left_tabs.setTabText(1, tr("areas_tree"))
         self.area_tree.set_title(tr("areas_tree"))
+        self.reference_button.setText(tr("layer_reference"))
         for bar in self._timeline_bars:
             bar.retranslate()
 
@@ -305,7 +319,37 @@ class CockpitBoard(QWidget):
                                    a.levels[i]) for i in range(len(a))])
         self.area_tree.set_selected(self.session.filters.state.areas)
         self.map.show_extract(extract, keep_view=self._same_home(extract))
+        if self.backdrop is None:
+            self._attach_backdrop(extract)
         self.refresh()
+
+    # ================================================================ base map, reference
+    def _attach_backdrop(self, extract: Extract) -> None:
+        """The settings' base map and reference layers on this board's canvas (once: they do
+        not depend on the extract, whose extent only helps tell an MBTiles file's rows)."""
+        b = self.backdrop = BackdropController(self.canvas, self.session.settings,
+                                               extract.areas.extent())
+        b.bind(self.reference_button)
+        b.changed.connect(self.map.update_legend)
+        b.changed.connect(self.notices_changed)
+        self.session.idle_checks.append(b.idle)
+        if b.warnings:
+            self.notices_changed.emit()
+
+    def _backdrop_legend(self) -> list:
+        return self.backdrop.legend_section(self.session.lang) if self.backdrop else []
+
+    def notices(self) -> list[str]:
+        """What the base map and reference layers could not do, in the session's language."""
+        return ([n.text(self.session.lang) for n in self.backdrop.warnings]
+                if self.backdrop else [])
+
+    def close(self) -> None:
+        """Stop the tile loaders and file readers; remove the web map's pages."""
+        if self.backdrop is not None:
+            self.backdrop.close()
+        if self.web_map is not None:
+            self.web_map.close()
 
     def _same_home(self, extract: Extract) -> bool:
         # a reload of the same region keeps the user's map view (the wall's reloads)
@@ -331,9 +375,10 @@ class CockpitBoard(QWidget):
             self.panels.refresh()
 
     def _on_options(self, new: ViewOptions, old: ViewOptions) -> None:
+        # A theme change is applied by the window around the board (``set_theme``), after
+        # its own style sheet: a parent's new style sheet repolishes the children and
+        # restores the palettes they had before, so the children must come last.
         self._sync_buttons(new)
-        if new.theme != old.theme:
-            self.set_theme(THEMES.get(new.theme, DARK))
         if new.lang != old.lang:
             self.retranslate()
             self.refresh()  # the map first, the panels after it, as for a filter change

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 SUBCOMMANDS = ("validate", "report", "export", "demo", "nearest", "wall", "install-desktop",
-               "playback")
+               "manual", "import", "playback")
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 
 
@@ -110,7 +110,51 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("install-desktop", help="add the cockpit to the user's application "
                        "menu (a .desktop file and an icon under ~/.local/share)")
     p.add_argument("--uninstall", action="store_true", help="remove them again")
+    p = sub.add_parser("manual", help="the user guide: print where it is, or save it as PDF")
+    p.add_argument("--pdf", metavar="FILE", help="write the guide as an A4 PDF")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    _add_import_parser(sub)
     return parser
+
+
+def cmd_manual(args: argparse.Namespace) -> int:
+    from .manual import manual_path
+
+    if not args.pdf:
+        print(manual_path(args.lang))
+        return EXIT_OK
+    from exporters.pdf_style import ensure_gui
+
+    from .manual import manual_pdf
+
+    ensure_gui()
+    try:
+        out = manual_pdf(args.lang, args.pdf)
+    except OSError as exc:
+        return _fail(f"cannot write {args.pdf}: {exc}")
+    print(f"wrote {out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _add_import_parser(sub: Any) -> None:
+    p = sub.add_parser("import", help="a station's own files (CSV/XLSX/Parquet/GIS) into an "
+                       "extract")
+    p.add_argument("inputs", nargs="+", metavar="TABLE=PATH",
+                   help="a schema table (incidents, areas, resources, hazards, rectifications, "
+                   "disputes, dispute_steps) and a file or glob; book.xlsx#Sheet for one sheet")
+    p.add_argument("--out", required=True, metavar="EXTRACT")
+    p.add_argument("--mapping", metavar="MAP.toml", help="the mapping to use (nothing guessed)")
+    p.add_argument("--region", help="the region's name (meta.region_name)")
+    p.add_argument("--coord-system", choices=("wgs84", "gcj02", "bd09"),
+                   help="datum of lon/lat in the files (converted to WGS84)")
+    p.add_argument("--crs", metavar="EPSG:N", help="CRS of projected x/y in the files")
+    p.add_argument("--format", choices=("duckdb", "parquet"), default="duckdb")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the mapping and the parse counts; write nothing")
+    p.add_argument("--save-mapping", metavar="FILE",
+                   help="where to save the mapping used (default: EXTRACT.mapping.toml when "
+                   "no --mapping is given)")
+    p.add_argument("--json", action="store_true", help="the import report as JSON on stdout")
 
 
 def cmd_install_desktop(args: argparse.Namespace) -> int:
@@ -282,6 +326,26 @@ def _size(text: str) -> tuple[int, int] | None:
     return (w, h) if 16 <= w <= 7680 and 16 <= h <= 4320 else None
 
 
+def _backdrop(ex: Any, tiles: bool = True) -> Any:
+    """The settings' base map (``tiles``) and reference layers; what cannot be used is
+    said on stderr and left out."""
+    import dataclasses
+
+    from .backdrop_files import load_backdrop
+    from .settings import load_settings
+
+    settings = load_settings()
+    if not tiles:
+        settings = dataclasses.replace(settings, tiles=dataclasses.replace(
+            settings.tiles, mbtiles=None, xyz=None))
+    for n in settings.warnings:
+        print(n.text(), file=sys.stderr)
+    backdrop, notes = load_backdrop(settings, ex.areas.extent())
+    for n in notes:
+        print(n.text(), file=sys.stderr)
+    return backdrop
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Headless exports; each one is written to the audit log."""
     if not args.pdf and (args.paper or args.atlas):
@@ -306,16 +370,19 @@ def cmd_export(args: argparse.Namespace) -> int:
         elif args.pdf:
             from exporters.pdf_briefing import export_pdf
 
+            backdrop = _backdrop(ex)
             try:
                 summary = export_pdf(ex, state, args.pdf, lang=args.lang,
-                                     paper=args.paper or "a4", atlas=args.atlas)
+                                     paper=args.paper or "a4", atlas=args.atlas,
+                                     backdrop=backdrop)
             except (RuntimeError, OSError) as exc:
                 return _fail(f"cannot write {args.pdf}: {exc}")
             action, out = "export_pdf", args.pdf
         elif args.html:
             from exporters.html_map import export_html
 
-            summary = export_html(ex, state, args.html, lang=args.lang)
+            summary = export_html(ex, state, args.html, lang=args.lang,
+                                  reference=_backdrop(ex, tiles=False).reference)
             action, out = "export_html", args.html
         else:
             from exporters.tables import export_xlsx
@@ -375,23 +442,63 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or argv[0] not in SUBCOMMANDS:
         return cmd_open(argv)
     args = build_parser().parse_args(argv)
-    if args.command == "validate":
-        return cmd_validate(args)
-    if args.command == "report":
-        return cmd_report(args)
-    if args.command == "demo":
-        return cmd_demo(args)
-    if args.command == "nearest":
-        return cmd_nearest(args)
-    if args.command == "export":
-        return cmd_export(args)
-    if args.command == "install-desktop":
-        return cmd_install_desktop(args)
-    if args.command == "playback":
-        from .playback_cli import cmd_playback
+    # one line per subcommand (name → function taking the parsed arguments)
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "validate": cmd_validate, "report": cmd_report, "demo": cmd_demo,
+        "nearest": cmd_nearest, "export": cmd_export, "wall": cmd_wall,
+        "install-desktop": cmd_install_desktop, "manual": cmd_manual, "import": cmd_import,
+        "playback": cmd_playback,
+    }
+    return commands[args.command](args)
 
-        return cmd_playback(args)
-    return cmd_wall(args)
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """A station's files into an extract; bad input: one line, exit 2, nothing written."""
+    from data.importer.errors import ImportFailure
+    from data.importer.mapping import load_mapping
+    from data.importer.run import parse_inputs, run_import
+
+    save = args.save_mapping
+    if save is None and args.mapping is None and not args.dry_run:
+        save = f"{args.out}.mapping.toml"
+    try:
+        if args.crs:
+            _check_crs(args.crs)
+        inputs = parse_inputs(args.inputs)
+        mapping = load_mapping(args.mapping) if args.mapping else None
+        report = run_import(inputs, args.out, mapping, region=args.region,
+                            coord_system=args.coord_system, crs=args.crs, fmt=args.format,
+                            dry_run=args.dry_run, save_mapping=save,
+                            progress=_progress_printer(not args.json))
+    except ImportFailure as exc:
+        return _fail(str(exc))
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if args.dry_run:
+        print(report.mapping_toml)
+    for line in report.text_lines():
+        print(line, file=sys.stderr)
+    return EXIT_OK
+
+
+def _check_crs(text: str) -> None:
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    from data.importer.errors import ImportFailure
+
+    try:
+        CRS.from_user_input(text)
+    except CRSError as exc:
+        raise ImportFailure(f"--crs {text!r} is not a coordinate reference system "
+                            "(e.g. EPSG:4547)") from exc
+
+
+def cmd_playback(args: argparse.Namespace) -> int:
+    from .playback_cli import cmd_playback as run
+
+    return run(args)
 
 
 def cmd_wall(args: argparse.Namespace) -> int:

@@ -1,4 +1,8 @@
-"""The cockpit as a PNG at any size, headless (no window is shown on any screen)."""
+"""The cockpit as a PNG at any size, headless (no window is shown on any screen).
+
+The picture is taken once the panels, the map and the base map's visible tiles are all
+drawn (a missing tile is a gap, not a wait) and the reference layers are read.
+"""
 
 from __future__ import annotations
 
@@ -35,8 +39,10 @@ def export_png(path: str, out: str, size: tuple[int, int], state: FilterState,
 
     def settled() -> bool:
         panels = board.panels.panels
+        backdrop = board.backdrop
         return (session.extract is not None and not session.jobs.busy() and panels is not None
-                and panels.state == session.filters.state and board.map.scene is not None)
+                and panels.state == session.filters.state and board.map.scene is not None
+                and (backdrop is None or backdrop.settled()))
 
     while not failed and session.extract is None and time.monotonic() < deadline:
         app.processEvents()

@@ -60,8 +60,13 @@ class CockpitWindow(QMainWindow):
             session = CockpitSession(options, self)
         self.session = session
         self.interactive = interactive
+        self.scale = 1.0
         self.failures: list[tuple[str, str]] = []  # (what, first line), the last 50
         self._message: QMessageBox | None = None
+        self._import_wizard = None
+        # the import wizard's thread is a worker too: no garbage collection while it runs
+        session.idle_checks.append(
+            lambda: self._import_wizard is None or not self._import_wizard.busy())
         self.board = CockpitBoard(session, web_map=True)
         self.playback = DeskPlayback(self.board)  # the play control above the timeline
         self._build()
@@ -77,6 +82,7 @@ class CockpitWindow(QMainWindow):
         self.board.panels.failed.connect(lambda e: self._note_failure("panels", e))
         self.board.panels.shown.connect(lambda _p: self._update_header())
         self.board.frame_ready.connect(self.frame_ready)
+        self.board.notices_changed.connect(self._show_notices)
         self._clock = QTimer(self, interval=30_000)
         self._clock.timeout.connect(self._update_header)
         self._clock.start()
@@ -86,7 +92,7 @@ class CockpitWindow(QMainWindow):
     # ================================================================ the parts
     @property
     def theme(self) -> Theme:
-        return self.board.theme
+        return THEMES.get(self.session.options.value.theme, THEMES["dark"])
 
     @property
     def lang(self) -> str:
@@ -147,11 +153,13 @@ class CockpitWindow(QMainWindow):
         self.m_file = bar.addMenu(tr("menu_file"))
         self.a_open = QAction(tr("menu_open"), self, shortcut=QKeySequence.StandardKey.Open)
         self.a_open.triggered.connect(self._ask_open)
+        self.a_import = QAction(tr("menu_import"), self)
+        self.a_import.triggered.connect(self.show_import_wizard)
         self.a_report = QAction(tr("menu_load_report"), self)
         self.a_report.triggered.connect(self.show_load_report)
         self.a_quit = QAction(tr("menu_quit"), self, shortcut=QKeySequence.StandardKey.Quit)
         self.a_quit.triggered.connect(self.close)
-        for a in (self.a_open, self.a_report, self.a_quit):
+        for a in (self.a_open, self.a_import, self.a_report, self.a_quit):
             self.m_file.addAction(a)
         self.m_view = bar.addMenu(tr("menu_view"))
         group = QActionGroup(self)
@@ -162,6 +170,11 @@ class CockpitWindow(QMainWindow):
         for a in (self.a_dark, self.a_light):
             group.addAction(a)
             self.m_view.addAction(a)
+        self.m_help = bar.addMenu(tr("menu_help"))
+        self.a_manual = QAction(tr("menu_manual"), self,
+                                shortcut=QKeySequence.StandardKey.HelpContents)
+        self.a_manual.triggered.connect(self.show_manual)
+        self.m_help.addAction(self.a_manual)
         self.m_lang = self.m_view.addMenu(tr("menu_language"))
         lg = QActionGroup(self)
         self.a_langs: dict[str, QAction] = {}
@@ -179,7 +192,7 @@ class CockpitWindow(QMainWindow):
 
     # ================================================================ look
     def restyle(self) -> None:
-        t, s = self.theme, self.board.scale
+        t, s = self.theme, self.scale
         apply_theme(self, t, s)
         # the window's own background: a palette change alone did not repaint it on a
         # theme switch (the title stayed dark on dark)
@@ -215,6 +228,7 @@ class CockpitWindow(QMainWindow):
             if app is not None:  # menus, scroll bars and tooltips follow the application palette
                 apply_theme(app, self.theme)
             self.restyle()
+            self.board.set_theme(self.theme)  # the board after the window (see board.py)
         if new.lang != old.lang:
             self._retranslate()
         self._sync_menus()
@@ -226,7 +240,10 @@ class CockpitWindow(QMainWindow):
         self.m_file.setTitle(tr("menu_file"))
         self.m_view.setTitle(tr("menu_view"))
         self.m_lang.setTitle(tr("menu_language"))
-        for a, key in ((self.a_open, "menu_open"), (self.a_report, "menu_load_report"),
+        self.m_help.setTitle(tr("menu_help"))
+        self.a_manual.setText(tr("menu_manual"))
+        for a, key in ((self.a_open, "menu_open"), (self.a_import, "menu_import"),
+                       (self.a_report, "menu_load_report"),
                        (self.a_quit, "menu_quit"), (self.a_dark, "menu_theme_dark"),
                        (self.a_light, "menu_theme_light")):
             a.setText(tr(key))
@@ -234,8 +251,11 @@ class CockpitWindow(QMainWindow):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if self.board.set_scale(scale_for(self.width(), self.height())):
-            self.restyle()
+        factor = scale_for(self.width(), self.height())
+        if abs(factor - self.scale) > 0.04:
+            self.scale = factor
+            self.restyle()  # the window first, then the board (see board.py)
+            self.board.set_scale(factor)
 
     # ================================================================ following the session
     def _on_state(self, state: FilterState) -> None:
@@ -277,6 +297,13 @@ class CockpitWindow(QMainWindow):
                 f"color: {css(self.theme.bad if alarm else self.theme.good)};")
         self.window_label.setText(window_text(st, self.lang))
 
+    def _show_notices(self) -> None:
+        """What the base map and reference layers could not do (a bad settings entry, a
+        missing file): said in the status bar, the rest of the map carries on."""
+        notices = self.board.notices()
+        if notices:
+            self.statusBar().showMessage("  ".join(notices), 30_000)
+
     def _note_failure(self, what: str, first_line: str) -> None:
         # A failure shows in the place of what failed; the status bar keeps the last one.
         self.failures.append((what, first_line))
@@ -314,6 +341,29 @@ class CockpitWindow(QMainWindow):
         if path:
             self.open_path(path)
 
+    def show_import_wizard(self) -> None:
+        """文件 → 导入数据…: a station's own files into an extract, which then opens here."""
+        from .import_wizard import ImportWizard
+
+        wizard = self._import_wizard
+        if wizard is None or not wizard.isVisible():
+            wizard = self._import_wizard = ImportWizard(self)
+            wizard.extract_written.connect(self.open_path)
+        wizard.show()
+        wizard.raise_()
+
+    def show_manual(self) -> None:
+        """帮助 → 使用手册: the guide, offline, in the window's language."""
+        from .manual import ManualWindow
+
+        win = getattr(self, "_manual", None)
+        if win is None:
+            win = self._manual = ManualWindow(self.lang, self)
+        else:
+            win.show_language(self.lang)
+        win.show()
+        win.raise_()
+
     def show_load_report(self) -> None:
         ex = self.extract
         if ex is None:
@@ -330,8 +380,7 @@ class CockpitWindow(QMainWindow):
         self._clock.stop()
         if self.session.parent() is self:  # a session this window made ends with it
             self.session.close()
-        if self.board.web_map is not None:
-            self.board.web_map.close()
+        self.board.close()
         super().closeEvent(event)
 
 

@@ -12,6 +12,7 @@ once makes the map wait).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -57,6 +58,8 @@ class MapPresenter(QObject):
             canvas, legend, details, error_label)
         self.scene: Scene | None = None
         self.timings: dict[str, float] = {}
+        self.legend_extra: Callable[[], list] = list
+        """Legend sections that are not the scene's (the reference layers)."""
         self._remember = False  # the next scene is the opening view: keep it for the next start
         canvas.set_area_hit_test(self._area_at)
         canvas.view_changed.connect(self._on_view)
@@ -159,7 +162,7 @@ class MapPresenter(QObject):
         self.update_legend()
 
     def update_legend(self) -> None:
-        sections = []
+        sections = list(self.legend_extra())
         for name, spec in self.canvas.layers().items():
             if spec.legend and self.canvas.layer_visible(name) and spec.visible:
                 sections.append((spec.title, spec.legend))

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -32,6 +33,7 @@ from layers.scene import SceneOptions
 from .filter_store import FilterStore
 from .gc_guard import IdleCollector
 from .jobs import JobRunner
+from .settings import Settings, load_settings
 
 MAP_GROUPS = ("situation", "resources", "hazards")
 
@@ -161,8 +163,12 @@ class CockpitSession(QObject):
     open_finished = Signal()
 
     def __init__(self, options: ViewOptions | None = None, parent: QObject | None = None,
-                 threads: int = 2) -> None:
+                 threads: int = 2, settings_file: str | Path | None = None) -> None:
         super().__init__(parent)
+        self.settings_file = settings_file
+        self._settings: Settings | None = None
+        self.idle_checks: list[Callable[[], bool]] = []
+        """More workers to wait for before a garbage collection (tile loaders...)."""
         self.options = OptionsStore(options, self)
         i18n.set_language(self.options.value.lang)
         # connected first: every later observer already reads the new language
@@ -192,6 +198,13 @@ class CockpitSession(QObject):
     @property
     def lang(self) -> str:
         return self.options.value.lang
+
+    @property
+    def settings(self) -> Settings:
+        """``settings.json`` (base map, reference layers), read once (restart after editing)."""
+        if self._settings is None:
+            self._settings = load_settings(self.settings_file)
+        return self._settings
 
     # ------------------------------------------------------------------ opening
     def open(self, path: str) -> None:
@@ -269,7 +282,7 @@ class CockpitSession(QObject):
     def idle(self) -> bool:
         """No worker thread is inside DuckDB, GEOS or numpy for this session."""
         opening = any(t.is_alive() for t in self._threads)
-        return not opening and not self.jobs.busy()
+        return not opening and not self.jobs.busy() and all(c() for c in self.idle_checks)
 
     def close(self) -> None:
         """Stop the jobs and any open under way; close the extracts."""

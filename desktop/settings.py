@@ -2,8 +2,8 @@
 
 The file lives next to the audit log (``$COCKPIT_DATA_DIR``, else
 ``$XDG_DATA_HOME/cockpit``, else ``~/.local/share/cockpit``; see
-``exporters.audit.data_dir``). It is optional; today it only says where the web
-map's base map comes from::
+``exporters.audit.data_dir``). It is optional; it says where the base map comes
+from (the native map, the web map and the exports share it)::
 
     {"tiles": {"xyz": "http://10.1.2.3/tiles/{z}/{x}/{y}.png",
                "attribution": "县自然资源局 2024",
@@ -18,6 +18,18 @@ map's base map comes from::
   network at all) and a warning says that ``xyz`` was ignored.
 - ``attribution``: the credit shown on the map (default: the MBTiles file's own
   ``attribution`` metadata, else the word "底图").
+- ``datum``: ``"wgs84"`` (default) or ``"gcj02"`` for tiles drawn in the datum of the
+  common Chinese web maps; the data are then shifted for display to line up with them.
+
+``reference_layers`` lists files drawn under the data on every map::
+
+    {"reference_layers": [{"path": "roads.gpkg", "name": "道路", "color": "#ffcc00",
+                           "width": 2, "fill": "#3366ff33"}]}
+
+``path`` (GeoPackage, Shapefile or GeoJSON; relative to the settings folder) is
+required; ``name`` defaults to the file's name, ``color`` to white, ``width`` (pixels,
+0.2–20) to 1.5, ``fill`` (``#rrggbb`` or ``#rrggbbaa``, polygons only) to none. An
+entry that is wrong is dropped with a notice; the others stay.
 
 Nothing is configured by default: the map then has no base map and reaches
 nothing. A missing file is the normal case; an unreadable, garbled or wrong file
@@ -34,6 +46,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from data.reference import ReferenceStyle
+from data.tiles import DATUMS
 from exporters.audit import data_dir
 from layers.i18n import tr
 
@@ -41,7 +55,9 @@ SETTINGS_NAME = "settings.json"
 MAX_BYTES = 1_000_000
 """A settings file is a few lines; anything bigger is not one."""
 RASTER_FORMATS = frozenset({"png", "jpg", "jpeg", "webp"})
-_TILE_KEYS = frozenset({"xyz", "attribution", "mbtiles"})
+_TILE_KEYS = frozenset({"xyz", "attribution", "mbtiles", "datum"})
+_REFERENCE_KEYS = frozenset({"path", "name", "color", "width", "fill"})
+MAX_REFERENCE_LAYERS = 32
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -56,7 +72,7 @@ class Notice:
         return tr(self.key, lang, **dict(self.values))
 
 
-def _notice(key: str, **values: object) -> Notice:
+def _notice(key: str, /, **values: object) -> Notice:
     return Notice(key, tuple((k, str(v)) for k, v in values.items()))
 
 
@@ -69,6 +85,8 @@ class TileSettings:
     mbtiles: Path | None = None
     """A validated, readable MBTiles file of raster tiles."""
     attribution: str | None = None
+    datum: str = "wgs84"
+    """The datum the tiles are drawn in: ``wgs84`` or ``gcj02``."""
 
     @property
     def source(self) -> str | None:
@@ -88,6 +106,7 @@ class TileSettings:
 @dataclass(frozen=True)
 class Settings:
     tiles: TileSettings = field(default_factory=TileSettings)
+    reference_layers: tuple[ReferenceStyle, ...] = ()
     path: Path | None = None
     """The file read (None: defaults only)."""
     warnings: tuple[Notice, ...] = ()
@@ -188,12 +207,88 @@ def parse_tiles(raw: Any, base: Path) -> tuple[TileSettings, list[Notice]]:
     if mbtiles is not None and xyz is not None:
         notes.append(_notice("settings_both_tiles"))
         xyz = None
+    datum = "wgs84"
+    if raw.get("datum") is not None:
+        value = _text(raw.get("datum"))
+        if value is None or value.lower() not in DATUMS:
+            notes.append(_notice("settings_bad_datum", value=str(raw.get("datum"))[:50]))
+        else:
+            datum = value.lower()
     if mbtiles is None and xyz is None:
         attribution = None  # a credit without a base map would be a false statement
     elif attribution is None and mbtiles is not None:
         attribution = file_attribution
     return TileSettings(xyz=xyz, mbtiles=mbtiles,
-                        attribution=attribution[:300] if attribution else None), notes
+                        attribution=attribution[:300] if attribution else None,
+                        datum=datum), notes
+
+
+def _rgba(value: Any) -> tuple[int, int, int, int] | None:
+    """``#rrggbb`` or ``#rrggbbaa`` → RGBA; None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lstrip("#")
+    if len(text) not in (6, 8) or any(c not in "0123456789abcdefABCDEF" for c in text):
+        return None
+    v = [int(text[i:i + 2], 16) for i in range(0, len(text), 2)]
+    return (v[0], v[1], v[2], v[3] if len(v) == 4 else 255)
+
+
+def parse_reference_layers(raw: Any, base: Path) -> tuple[list[ReferenceStyle], list[Notice]]:
+    """The ``reference_layers`` list; a wrong entry is dropped with a notice. The files are
+    not opened here (that is slow work for a worker: ``data.reference``)."""
+    notes: list[Notice] = []
+    if raw is None:
+        return [], notes
+    if not isinstance(raw, list):
+        notes.append(_notice("settings_bad_section", section="reference_layers"))
+        return [], notes
+    out: list[ReferenceStyle] = []
+    for n, entry in enumerate(raw[:MAX_REFERENCE_LAYERS], start=1):
+        where = f"reference_layers[{n}]"
+        if not isinstance(entry, dict):
+            notes.append(_notice("settings_bad_section", section=where))
+            continue
+        unknown = sorted(str(k) for k in entry if k not in _REFERENCE_KEYS)
+        if unknown:
+            notes.append(_notice("settings_unknown_keys", keys=", ".join(unknown)))
+        name = _text(entry.get("path"))
+        if name is None:
+            notes.append(_notice("settings_bad_value", key=f"{where}.path"))
+            continue
+        path = Path(name).expanduser()
+        if not path.is_absolute():
+            path = base / path
+        title = _text(entry.get("name"))
+        if entry.get("name") is not None and title is None:
+            notes.append(_notice("settings_bad_value", key=f"{where}.name"))
+        color = (255, 255, 255, 255)
+        if entry.get("color") is not None:
+            got = _rgba(entry.get("color"))
+            if got is None:
+                notes.append(_notice("settings_bad_color", key=f"{where}.color",
+                                     value=str(entry.get("color"))[:50]))
+            else:
+                color = got
+        width = 1.5
+        raw_width = entry.get("width")
+        if raw_width is not None:
+            if (isinstance(raw_width, int | float) and not isinstance(raw_width, bool)
+                    and 0.2 <= raw_width <= 20):
+                width = float(raw_width)
+            else:
+                notes.append(_notice("settings_bad_width", key=f"{where}.width",
+                                     value=str(raw_width)[:50]))
+        fill = None
+        if entry.get("fill") is not None and entry.get("fill") is not False:
+            fill = _rgba(entry.get("fill"))
+            if fill is None:
+                notes.append(_notice("settings_bad_color", key=f"{where}.fill",
+                                     value=str(entry.get("fill"))[:50]))
+        out.append(ReferenceStyle(path, (title or path.stem)[:100], color, width, fill))
+    if len(raw) > MAX_REFERENCE_LAYERS:
+        notes.append(_notice("settings_too_many_layers", count=MAX_REFERENCE_LAYERS))
+    return out, notes
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
@@ -220,8 +315,10 @@ def load_settings(path: str | Path | None = None) -> Settings:
         return Settings(path=target, warnings=(
             _notice("settings_garbled", path=target, error="not a JSON object"),))
     notes: list[Notice] = []
-    unknown = sorted(str(k) for k in doc if k != "tiles")
+    unknown = sorted(str(k) for k in doc if k not in ("tiles", "reference_layers"))
     if unknown:
         notes.append(_notice("settings_unknown_keys", keys=", ".join(unknown)))
     tiles, tile_notes = parse_tiles(doc.get("tiles"), target.parent)
-    return Settings(tiles=tiles, path=target, warnings=(*notes, *tile_notes))
+    refs, ref_notes = parse_reference_layers(doc.get("reference_layers"), target.parent)
+    return Settings(tiles=tiles, reference_layers=tuple(refs), path=target,
+                    warnings=(*notes, *tile_notes, *ref_notes))

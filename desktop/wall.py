@@ -37,7 +37,7 @@ from layers.i18n import tr
 from widgets.theme import Theme, apply_theme, css, qcolor
 from widgets.wall_banner import WallBanner
 
-from .board import CockpitBoard, scale_for
+from .board import THEMES, CockpitBoard, scale_for
 from .extract_watch import ReloadTracker, signature
 from .session import MAP_GROUPS, CockpitSession, ViewOptions
 from .wall_config import WallConfig, WallView, expand_views
@@ -133,7 +133,7 @@ class WallWindow(QWidget):
 
     @property
     def theme(self) -> Theme:
-        return self.board.theme
+        return THEMES.get(self.session.options.value.theme, THEMES["dark"])
 
     @property
     def lang(self) -> str:
@@ -323,7 +323,7 @@ class WallWindow(QWidget):
 
     # ================================================================ look
     def restyle(self) -> None:
-        t, s = self.theme, self.board.scale
+        t, s = self.theme, self.scale
         apply_theme(self, t, s)
         self.setStyleSheet(self.styleSheet() + f"WallWindow {{ background: {css(t.background)}; }}")
         self._layout.setContentsMargins(*(round(8 * s),) * 4)
@@ -335,9 +335,10 @@ class WallWindow(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         factor = round(scale_for(self.width(), self.height()) * WALL_BOOST, 2)
-        if self.board.set_scale(factor):
+        if abs(factor - self.scale) > 0.04:
             self.scale = factor
-            self.restyle()
+            self.restyle()  # the wall first, then the board (see board.py)
+            self.board.set_scale(factor)
 
     # ================================================================ events
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
@@ -371,6 +372,7 @@ class WallWindow(QWidget):
             QApplication.restoreOverrideCursor()
             self._cursor_hidden = False
         self.session.close()
+        self.board.close()
         super().closeEvent(event)
 
 

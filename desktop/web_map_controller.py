@@ -22,6 +22,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from data.cache import cache_dir
+from data.reference import ReferenceLayer
 from layers.filter_text import filter_chips, window_text
 from layers.i18n import tr
 from widgets.theme import Theme, css
@@ -37,7 +39,7 @@ from widgets.web_map_tab import WebMapTab
 
 from .jobs import JobContext
 from .session import CockpitSession, ViewOptions
-from .settings import Settings, load_settings
+from .settings import Settings
 
 JOB = "webmap"
 DIR_PREFIX = "webmap-"
@@ -59,12 +61,14 @@ class WebMapController(QObject):
     """Owns the tab widget of the board's centre, the web-map tab and its page folder."""
 
     def __init__(self, session: CockpitSession, native: QWidget,
-                 settings_file: str | Path | None = None, parent: QObject | None = None) -> None:
+                 reference: Callable[[], Sequence[ReferenceLayer]] = tuple,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self.settings_file = settings_file
+        self.reference = reference
+        """The reference layers the native map has read (the same files, read once)."""
         self.settings: Settings | None = None
-        """Read when the tab is first shown (None before)."""
+        """The session's settings, taken when the tab is first shown (None before)."""
         lang = session.lang
         self.tab = WebMapTab(lang=lang)
         self.tabs = QTabWidget()
@@ -150,6 +154,7 @@ class WebMapController(QObject):
         tiles = self.settings.tiles if self.settings else None
         template = TILE_TEMPLATE if tiles and tiles.mbtiles else (tiles.xyz if tiles else None)
         attribution = tiles.attribution if tiles else None
+        reference = self.reference()
         try:
             path = self._folder() / f"map-{seq:05d}.html"
         except OSError as exc:
@@ -162,7 +167,7 @@ class WebMapController(QObject):
             from exporters.html_map import export_html
 
             summary = export_html(ex, state, path, lang, tiles=template, masked=True,
-                                  tile_attribution=attribution)
+                                  tile_attribution=attribution, reference=reference)
             return {**summary, "caption": caption, "seq": seq}
         self.tab.show_building(caption)
         s.jobs.submit(JOB, token, work, self._on_built, self._on_failed)
@@ -188,7 +193,7 @@ class WebMapController(QObject):
 
     def _on_shown(self) -> None:
         if self.settings is None:
-            self.settings = load_settings(self.settings_file)
+            self.settings = self.session.settings
             tiles = self.settings.tiles
             # before the tab creates its view: the view's profile is fixed at creation
             self.tab.set_basemap(tiles.source, tiles.tile_prefix, tiles.mbtiles)

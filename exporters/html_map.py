@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -34,7 +35,9 @@ from data.extract import Extract
 from data.filters import FilterState
 from data.privacy import mask_phone, mask_resource_name
 from data.queries import Query, Viewport
+from data.reference import ReferenceLayer, ReferenceStyle
 from layers import styles
+from layers.backdrop import reference_geojson
 from layers.i18n import LANGUAGES, code_label, tr
 
 from .html_legend import AREA_PENS, RISK_ORDER, hex_color, legend_html, text, title_html
@@ -350,8 +353,31 @@ def map_data(extract: Extract, state: FilterState, lang: str = "zh", masked: boo
 
 
 # --------------------------------------------------------------------------- page
+def _reference(m: folium.Map, extract: Extract, reference: Sequence[ReferenceLayer]) -> None:
+    """Reference layers as GeoJSON (styled, no popups: their names come from files)."""
+    ext = extract.areas.extent()
+    span = 20_000.0
+    if ext is not None:
+        (x0, x1), _ = lonlat_to_mercator([ext[0], ext[2]], [ext[1], ext[3]])
+        span = max(float(x1 - x0), 2_000.0)
+    for layer in reference:
+        st = layer.style
+        color = hex_color(st.color)
+        fill = hex_color(st.fill) if st.fill is not None else None
+
+        def style(_: object, color: str = color, fill: str | None = fill,
+                  st: ReferenceStyle = st) -> dict[str, Any]:
+            return {"color": color, "weight": st.width, "opacity": st.color[3] / 255,
+                    "fill": fill is not None, "fillColor": fill or color,
+                    "fillOpacity": (st.fill[3] / 255) if st.fill is not None else 0.0}
+
+        # simplified for a map about 1,500 pixels across the region
+        folium.GeoJson(reference_geojson(layer, span / 1500), name=html.escape(st.name),
+                       style_function=style, control=True, show=True).add_to(m)
+
+
 def _page(extract: Extract, md: MapData, lang: str, masked: bool, tiles: str | None,
-          tile_attribution: str | None) -> str:
+          tile_attribution: str | None, reference: Sequence[ReferenceLayer] = ()) -> str:
     """The folium page: layer groups for the layer control, the data, inline assets."""
     d = md.data
     bounds = d["bounds"]
@@ -363,6 +389,7 @@ def _page(extract: Extract, md: MapData, lang: str, masked: bool, tiles: str | N
         folium.TileLayer(tiles=tiles, name=html.escape(text("tiles", lang)),
                          attr=html.escape(tile_attribution or text("tiles", lang)),
                          overlay=False, control=True).add_to(m)
+    _reference(m, extract, reference)
     groups: dict[str, Any] = {}
 
     def group(name: str, show: bool = True) -> str:
@@ -407,13 +434,15 @@ def _page(extract: Extract, md: MapData, lang: str, masked: bool, tiles: str | N
 # --------------------------------------------------------------------------- export
 def export_html(extract: Extract, state: FilterState, path: str | Path, lang: str = "zh",
                 tiles: str | None = None, masked: bool = True, *,
-                tile_attribution: str | None = None, villages: bool = True) -> dict[str, Any]:
+                tile_attribution: str | None = None, villages: bool = True,
+                reference: Sequence[ReferenceLayer] = ()) -> dict[str, Any]:
     """Write the interactive map of ``state`` to ``path``; return what was drawn.
 
     ``tiles`` is an XYZ URL template the user configured (an intranet server,
     ``{z}/{x}/{y}``); without it the map has no base map and reaches nothing.
     ``masked`` masks personal names and phones; recording an unmasked export in
-    the audit log is the caller's duty (it knows who asked, and why).
+    the audit log is the caller's duty (it knows who asked, and why). ``reference``
+    layers (``data.reference``) are drawn under the data, each in the layer control.
     """
     t0 = time.perf_counter()
     if lang not in LANGUAGES:
@@ -424,10 +453,11 @@ def export_html(extract: Extract, state: FilterState, path: str | Path, lang: st
                          "{z}, {x} and {y}")
     path = Path(path)
     md = map_data(extract, state, lang, masked, villages)
-    page = _page(extract, md, lang, masked, tiles, tile_attribution)
+    page = _page(extract, md, lang, masked, tiles, tile_attribution, reference)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(path)  # a reader never sees half a file
     return {"path": str(path), "bytes": path.stat().st_size, **md.summary(),
-            "masked": masked, "lang": lang, "seconds": round(time.perf_counter() - t0, 3)}
+            "reference_layers": len(reference), "masked": masked, "lang": lang,
+            "seconds": round(time.perf_counter() - t0, 3)}

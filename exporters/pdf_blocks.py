@@ -17,6 +17,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPen
 
 from data.queries import Viewport
+from layers.backdrop import Backdrop
 from layers.drawables import LayerSpec
 from layers.panels import KpiSpec
 from layers.scene import fit_view
@@ -303,6 +304,8 @@ class MapBlock(Block):
     lang: str | None = None
     px_per_mm: float = 5.5
     """Map pixels per millimetre: the density raster's resolution (2 px a cell)."""
+    backdrop: Backdrop | None = None
+    """The base map and reference layers under the map."""
     _cache: dict[tuple[int, int], tuple[Viewport, Any]] = field(default_factory=dict,
                                                                 repr=False)
 
@@ -314,10 +317,15 @@ class MapBlock(Block):
         key = self._key(ctx, w, h)
         if key not in self._cache:
             view = fit_view(*self.bounds, *key)
-            self._cache[key] = (view, self.build(view))
+            built = self.build(view)
+            if self.backdrop is not None and self.backdrop.reference:
+                built = [*self.backdrop.reference_specs(view), *built]
+            self._cache[key] = (view, built)
         view, layers = self._cache[key]
         if isinstance(layers, Future):
             layers = layers.result()
+            if self.backdrop is not None and self.backdrop.reference:
+                layers = [*self.backdrop.reference_specs(view), *layers]
             self._cache[key] = (view, layers)
         return view, layers
 
@@ -364,6 +372,6 @@ class MapBlock(Block):
             map_h = max(ctx.mm(20), map_h - (need - room))
             view, layers = self._layers(ctx, rect.width(), map_h)
         box = QRectF(rect.left(), y, rect.width(), map_h)
-        paint_map(ctx, layers, view, box, self.focus, self.empty)
+        paint_map(ctx, layers, view, box, self.focus, self.empty, self.backdrop)
         paint_legend(ctx, legend, QRectF(rect.left(), box.bottom() + ctx.mm(2), rect.width(),
                                          max(need, room)))

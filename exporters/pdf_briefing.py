@@ -59,6 +59,7 @@ from data.extract import Extract
 from data.filters import FilterState
 from data.queries import Query, Viewport
 from layers import dashboard
+from layers.backdrop import Backdrop
 from layers.briefing import (
     GAP_ROWS,
     REPEAT_ROWS,
@@ -117,6 +118,7 @@ class _Settings:
     paper: Paper
     masked: bool
     generated: datetime
+    backdrop: Backdrop | None = None
 
 
 # ----------------------------------------------------------------------------- geometry
@@ -283,11 +285,11 @@ def _maps(extract: Extract, q: Query, state: FilterState, c: _Content, s: _Setti
                             window=dashboard.window_text(state, lang)),
                          _situation_builder(extract, state, lang), bounds, (),
                          min_mm=110.0, focus=_focus(extract, state), empty=tr("no_data", lang),
-                         lang=lang)
+                         lang=lang, backdrop=s.backdrop)
     coverage = MapBlock(tr("map_coverage_title", lang, km=f"{f.coverage.radius_km:g}"),
                         _coverage_builder(extract, state, f, lang), bounds, (),
                         min_mm=90.0, max_mm=150.0, focus=_focus(extract, state),
-                        empty=tr("no_data", lang), lang=lang)
+                        empty=tr("no_data", lang), lang=lang, backdrop=s.backdrop)
     return situation, coverage
 
 
@@ -385,7 +387,7 @@ def _atlas_blocks(extract: Extract, q: Query, towns: Sequence[_Town], s: _Settin
                                             detail=_town_bounds(extract, t.state)),
                          _town_bounds(extract, t.state), (), min_mm=80.0,
                          max_mm=112.0 if one_column else None, focus=_focus(extract, t.state),
-                         empty=tr("no_data", lang), lang=lang),
+                         empty=tr("no_data", lang), lang=lang, backdrop=s.backdrop),
                 KpiGrid("", t.kpis, 5 if one_column else 3),
                 _table(t.overdue, s, more=t.overdue_count - len(t.overdue.rows),
                        truncate=True)]
@@ -498,8 +500,12 @@ def _repeats(extract: Extract, state: FilterState) -> RepeatPlaces:
 
 def export_pdf(extract: Extract, state: FilterState, path: str | os.PathLike[str],
                lang: str = "zh", paper: str = "a4", atlas: str | None = None,
-               masked: bool = True, generated_at: datetime | None = None) -> dict[str, Any]:
+               masked: bool = True, generated_at: datetime | None = None,
+               backdrop: Backdrop | None = None) -> dict[str, Any]:
     """Write the briefing for ``state`` to ``path`` (see the module docstring); audited.
+
+    ``backdrop``: the base map's tiles (fetched as the maps are painted) and the reference
+    layers drawn under every map.
 
     Returns ``{"path", "pages", "paper", "atlas", "towns", "lang", "masked", "bytes",
     "seconds", "as_of", "audited"}``. Raises ValueError for a wrong argument and OSError
@@ -515,7 +521,7 @@ def export_pdf(extract: Extract, state: FilterState, path: str | os.PathLike[str
     target = Path(path).expanduser().resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     settings = _Settings(lang, PAPERS[paper], masked,
-                         (generated_at or datetime.now()).replace(microsecond=0))
+                         (generated_at or datetime.now()).replace(microsecond=0), backdrop)
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     window = dashboard.window_text(state, lang)
     title = f"{tr('pdf_title', lang, region=_region_title(extract, state, lang))} {window}"

@@ -20,24 +20,30 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QImage, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen, QPolygonF
 
 from data.coords import mercator_to_lonlat
 from data.queries import Viewport
+from data.tiles import MAX_VIEW_TILES, TILE_PX, tile_bounds, tiles_in, to_display, zoom_for
+from layers.backdrop import REFERENCE_PREFIX, Backdrop
+from layers.display import shift_drawable
 from layers.drawables import (
     Cells,
+    Clusters,
     Drawable,
     LayerSpec,
     LegendEntry,
     Lines,
     Points,
     Polygons,
+    Polylines,
     Raster,
 )
 from layers.drawables import (
     Labels as LabelsDrawable,
 )
 from layers.i18n import tr
+from painting.glyphs import cluster_diameter, paint_cluster
 from painting.symbols import symbol_path
 
 from .pdf_style import RGBA, Ctx, printable, qcolor
@@ -48,6 +54,8 @@ LABEL_PT = 0.62
 """Font points per reference point of a label size (town 11 → 6.8 pt)."""
 PEN_MM = 0.17
 """Millimetres per reference pixel of a pen width."""
+TILE_PX_PER_MM = 6.0
+"""Base-map resolution on paper (about 150 dpi): the zoom level of the tiles printed."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,8 @@ def _darker(rgba: RGBA | tuple[int, ...], factor: float = 0.55) -> tuple[int, in
 # ----------------------------------------------------------------------------- drawables
 def _polygons(ctx: Ctx, d: Polygons, f: MapFrame) -> None:
     p = ctx.painter
-    pen = QPen(qcolor(_darker(d.pen)))
+    # the user's own colours for reference layers; the scene's wall colours darkened
+    pen = QPen(qcolor(d.pen if d.layer.startswith(REFERENCE_PREFIX) else _darker(d.pen)))
     pen.setWidthF(max(ctx.mm(0.08), ctx.mm(d.pen_width * PEN_MM)))
     pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
     p.setPen(pen)
@@ -191,7 +200,12 @@ def _raster(ctx: Ctx, d: Raster, f: MapFrame) -> None:
     x0, y0, x1, y1 = d.extent
     target = QRectF(QPointF(float(f.x(x0)), float(f.y(y1))), QPointF(float(f.x(x1)),
                                                                        float(f.y(y0))))
-    ctx.painter.drawImage(target, raster_image(d))
+    p = ctx.painter
+    # Qt's PDF engine carries the last fill's opacity over to an image: after a
+    # translucent fill (a reference layer's) the raster would print almost invisible.
+    p.setPen(QColor(0, 0, 0))
+    p.setBrush(QColor(0, 0, 0))
+    p.drawImage(target, raster_image(d))
 
 
 def _lines(ctx: Ctx, d: Lines, f: MapFrame) -> None:
@@ -204,28 +218,133 @@ def _lines(ctx: Ctx, d: Lines, f: MapFrame) -> None:
         p.drawLine(QPointF(a, b), QPointF(c, e))
 
 
+def _polylines(ctx: Ctx, d: Polylines, f: MapFrame) -> None:
+    p = ctx.painter
+    pen = QPen(qcolor(d.color))
+    pen.setWidthF(max(ctx.mm(0.08), ctx.mm(d.width * PEN_MM)))
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    p.setPen(pen)
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    xs, ys = f.x(d.x), f.y(d.y)
+    breaks = np.flatnonzero(~np.isfinite(xs) | ~np.isfinite(ys))
+    path = QPainterPath()
+    start = 0
+    for end in [*breaks.tolist(), len(xs)]:
+        if end - start >= 2:
+            path.addPolygon(QPolygonF([QPointF(x, y) for x, y in zip(
+                xs[start:end].tolist(), ys[start:end].tolist(), strict=True)]))
+        start = end + 1
+    p.drawPath(path)
+
+
+def _clusters(ctx: Ctx, d: Clusters, f: MapFrame) -> None:
+    p = ctx.painter
+    if not len(d):
+        return
+    xs, ys = f.x(d.x).tolist(), f.y(d.y).tolist()
+    font = ctx.font(ctx.style.size_small, bold=True)
+    colors = np.asarray(d.class_colors).tolist()
+    for i, total in enumerate(d.totals.tolist()):
+        if not f.rect.contains(QPointF(xs[i], ys[i])):
+            continue
+        paint_cluster(p, xs[i], ys[i], cluster_diameter(total, ctx.mm(SYMBOL_MM)),
+                      d.counts[i].tolist(), colors, int(d.badges[i]), bool(d.faded[i]), font,
+                      QColor(255, 255, 255, 235), qcolor(ctx.style.text),
+                      QColor(255, 255, 255, 255))
+
+
 PAINTERS: dict[type, Callable[[Ctx, Drawable, MapFrame], None]] = {
     Polygons: _polygons, Cells: _cells, Points: _points, LabelsDrawable: _labels,
-    Raster: _raster, Lines: _lines,
+    Raster: _raster, Lines: _lines, Polylines: _polylines, Clusters: _clusters,
 }
 """Drawable type → paint function (the PDF's registry)."""
 
 
 # ----------------------------------------------------------------------------- the map
+def display_view(view: Viewport, datum: str) -> Viewport:
+    """``view`` moved into the tiles' datum by the offset at its centre."""
+    if datum == "wgs84":
+        return view
+    cx, cy = (view.x0 + view.x1) / 2, (view.y0 + view.y1) / 2
+    sx, sy = to_display([cx], [cy], datum)
+    dx, dy = float(sx[0]) - cx, float(sy[0]) - cy
+    return Viewport(view.x0 + dx, view.y0 + dy, view.x1 + dx, view.y1 + dy, view.width,
+                    view.height)
+
+
+def paint_tiles(ctx: Ctx, backdrop: Backdrop, f: MapFrame) -> dict[str, int]:
+    """The base map under the map, fetched synchronously (a PDF waits for its tiles);
+    a missing or broken tile leaves a gap. Returns counts (drawn, missing, broken)."""
+    stats = {"drawn": 0, "missing": 0, "broken": 0}
+    src = backdrop.tiles
+    if src is None:
+        return stats
+    v = f.view
+    px = f.rect.width() / ctx.dpmm * TILE_PX_PER_MM
+    z = zoom_for((v.x1 - v.x0) / max(px, 1.0), src.min_zoom, src.max_zoom)
+    keys = tiles_in(v.x0, v.y0, v.x1, v.y1, z)
+    if len(keys) > MAX_VIEW_TILES:
+        return stats
+    p = ctx.painter
+    for key in keys:
+        try:
+            data = src.get(*key)
+        except Exception:  # a server or file error: a gap, as for a missing tile
+            data = None
+        if data is None:
+            stats["missing"] += 1
+            continue
+        img = QImage.fromData(data)
+        if img.isNull():
+            stats["broken"] += 1
+            continue
+        x0, y0, x1, y1 = tile_bounds(*key)
+        target = QRectF(QPointF(float(f.x(x0)), float(f.y(y1))),
+                        QPointF(float(f.x(x1)), float(f.y(y0))))
+        # a hair larger: neighbouring tiles then print without white seams
+        pad = ctx.mm(0.02)
+        p.drawImage(target.adjusted(-pad, -pad, pad, pad), img,
+                    QRectF(0, 0, img.width() or TILE_PX, img.height() or TILE_PX))
+        stats["drawn"] += 1
+    if stats["drawn"] and backdrop.attribution:
+        size = ctx.style.size_small * 0.85
+        fm = ctx.metrics(size)
+        text = printable(backdrop.attribution)
+        w = fm.horizontalAdvance(text) + ctx.mm(2)
+        box = QRectF(f.rect.right() - w - ctx.mm(0.5), f.rect.bottom() - fm.height() - ctx.mm(0.5),
+                     w, fm.height())
+        p.fillRect(box, qcolor((255, 255, 255, 190)))
+        p.setFont(ctx.font(size))
+        p.setPen(qcolor(ctx.style.muted))
+        p.drawText(box, int(Qt.AlignmentFlag.AlignCenter), text)
+    return stats
+
+
 def paint_map(ctx: Ctx, layers: Iterable[LayerSpec], view: Viewport, rect: QRectF,
-              focus: Sequence[np.ndarray] = (), empty: str = "") -> None:
+              focus: Sequence[np.ndarray] = (), empty: str = "",
+              backdrop: Backdrop | None = None) -> None:
     """Every visible layer's drawables, lowest z first, clipped to ``rect``; then the frame,
     scale bar and north arrow (``empty`` is written when there is nothing to draw). With
     ``focus`` (Mercator rings, e.g. an atlas page's town)
-    everything outside those rings is veiled, as atlas pages set their area apart."""
+    everything outside those rings is veiled, as atlas pages set their area apart. With a
+    ``backdrop`` its tiles are drawn first, and in its datum the data are moved to them."""
     p = ctx.painter
-    frame = MapFrame(view, rect)
+    datum = backdrop.datum if backdrop is not None and backdrop.tiles is not None else "wgs84"
+    frame = MapFrame(display_view(view, datum), rect)
     p.save()
     p.setClipRect(rect)
     p.fillRect(rect, qcolor(ctx.style.map_fill))
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
     p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-    drawables = [d for spec in layers if spec.visible for d in spec.drawables]
+    if backdrop is not None:
+        p.save()
+        paint_tiles(ctx, backdrop, frame)
+        p.restore()
+    drawables = [shift_drawable(d, datum) for spec in layers if spec.visible
+                 for d in spec.drawables]
+    if datum != "wgs84":
+        focus = [np.column_stack(to_display(r[:, 0], r[:, 1], datum)) for r in focus]
     for d in sorted(drawables, key=lambda d: d.z):  # stable: layer order within a z
         PAINTERS[type(d)](ctx, d, frame)
     if not drawables and empty:
@@ -357,7 +476,9 @@ def legend_items(layers: Iterable[LayerSpec], extra: Iterable[LegendItem] = (),
 
 
 def _item(e: LegendEntry) -> LegendItem:
-    return LegendItem(e.label, tuple(int(v) for v in e.color), e.symbol)  # type: ignore[arg-type]
+    width = max(0.1, e.size * PEN_MM) if e.symbol == "line" else 1.0  # a line's size: its pen
+    return LegendItem(e.label, tuple(int(v) for v in e.color), e.symbol,  # type: ignore[arg-type]
+                      width)
 
 
 def _legend_cells(ctx: Ctx, items: list[LegendItem], width: float

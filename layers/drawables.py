@@ -105,7 +105,46 @@ class Cells:
     z: int = 20
 
 
-Drawable = Points | Polygons | Labels | Raster | Lines | Cells
+@dataclass(frozen=True)
+class Polylines:
+    """Lines of many vertices (roads, rivers): one array each for x and y, the lines
+    separated by NaN."""
+
+    layer: str
+    x: np.ndarray
+    y: np.ndarray
+    color: RGBA
+    width: float = 1.5
+    z: int = 4
+
+
+@dataclass(frozen=True)
+class Clusters:
+    """Symbols gathered per grid cell when zoomed out: a ring of counts by class (state,
+    kind) around the total, a red badge for what is overdue; a glyph with nothing to act
+    on is faded and drawn below the others. A click zooms in on it."""
+
+    layer: str
+    x: np.ndarray  # members' mean position per cluster
+    y: np.ndarray
+    counts: np.ndarray  # (n, k) int: members per class
+    class_colors: np.ndarray  # (k, 4) uint8
+    badges: np.ndarray  # (n,) int: shown in red on the glyph when > 0 (overdue)
+    faded: np.ndarray  # (n,) bool
+    cell: float  # Mercator metres of the grid that gathered them
+    keys: tuple[str, ...] = ()
+    tooltips: tuple[str, ...] = ()
+    z: int = 36
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @property
+    def totals(self) -> np.ndarray:
+        return np.asarray(self.counts).sum(axis=1)
+
+
+Drawable = Points | Polygons | Labels | Raster | Lines | Cells | Polylines | Clusters
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from data.filters import FilterState
 from data.privacy import mask_resource_name
 from data.queries import Query, Viewport
 
-from . import styles
-from .drawables import Cells, Labels, LayerSpec, LegendEntry, Points, Polygons, Raster
+from . import clusters, styles
+from .drawables import Cells, Clusters, Labels, LayerSpec, LegendEntry, Points, Polygons, Raster
 from .i18n import code_label, tr
 
 POINT_LIMIT = 4_000
@@ -264,40 +264,99 @@ def repeat_layers(q: Query, state: FilterState, lang: str | None = None,
 
 
 # --------------------------------------------------------------------------- resources
-def resource_layers(q: Query, state: FilterState, options: SceneOptions) -> list[LayerSpec]:
+def resource_layers(q: Query, state: FilterState, options: SceneOptions,
+                    view: Viewport | None = None) -> list[LayerSpec]:
+    """Resources by kind (unavailable ones dimmed); gathered into counted groups when
+    more than ``clusters.SYMBOL_LIMIT`` are in ``view``."""
     lang = options.lang
     r = q.resource_points(state)
     if len(r["mx"]) == 0:
         return []
-    drawables = []
+    drawables: list = []
     legend = []
+    mx, my = r["mx"].astype(float), r["my"].astype(float)
+    alone = np.ones(len(mx), bool)
+    if view is not None and clusters.in_view(mx, my, view) > clusters.SYMBOL_LIMIT:
+        grouping, drawable = _resource_groups(r, mx, my, view, lang)
+        alone = grouping.member_of < 0
+        drawables.append(drawable)
     for kind, (color, symbol) in styles.RESOURCE_STYLE.items():
-        sel = np.flatnonzero(r["kind"] == kind)
+        sel = np.flatnonzero((r["kind"] == kind) & alone)
+        if not np.any(r["kind"] == kind):
+            continue
+        label = code_label("resource_kind", kind, lang)
+        legend.append(LegendEntry(label, color, symbol))
         if len(sel) == 0:
             continue
         colors = np.tile(np.array([color], np.uint8), (len(sel), 1))
         colors[~r["available"][sel].astype(bool), 3] = styles.UNAVAILABLE_ALPHA
-        label = code_label("resource_kind", kind, lang)
-        drawables.append(Points(f"resources.{kind}", r["mx"][sel].astype(float),
-                                r["my"][sel].astype(float), colors, np.full(len(sel), 10.0),
+        drawables.append(Points(f"resources.{kind}", mx[sel], my[sel], colors,
+                                np.full(len(sel), 10.0),
                                 symbol, tuple(str(k) for k in r["resource_id"][sel]),
                                 tuple(f"{label} {mask_resource_name(kind, n) or k}"
                                       for k, n in zip(r["resource_id"][sel], r["name"][sel],
                                                       strict=True)), z=34))
-        legend.append(LegendEntry(label, color, symbol))
+    if any(isinstance(d, Clusters) for d in drawables):
+        legend.append(LegendEntry(tr("legend_cluster_resources", lang), (30, 136, 229, 255)))
     return [LayerSpec("resources", "resources", tr("layer_resources", lang), tuple(drawables),
                       tuple(legend))]
 
 
+def _resource_groups(r: dict, mx: np.ndarray, my: np.ndarray, view: Viewport,
+                     lang: str | None) -> tuple[clusters.Grouping, Clusters]:
+    kinds = list(styles.RESOURCE_STYLE)
+    unavailable = len(kinds)  # the last class: faded
+    kind_of = np.array([kinds.index(k) if k in kinds else kinds.index("other")
+                        for k in r["kind"]], np.int64)
+    cls = np.where(r["available"].astype(bool), kind_of, unavailable)
+    g = clusters.group_points(mx, my, cls, len(kinds) + 1, clusters.cluster_cell(view))
+    colors = np.array([c for c, _ in styles.RESOURCE_STYLE.values()]
+                      + [(158, 158, 158, styles.UNAVAILABLE_ALPHA)], np.uint8)
+    names = [code_label("resource_kind", k, lang) for k in kinds] + [
+        tr("cluster_unavailable", lang)]
+    faded = g.counts[:, :unavailable].sum(axis=1) == 0
+    order = np.lexsort((g.counts.sum(axis=1), ~faded))  # faded below, big groups on top
+    return g, _clusters_drawable("resources.groups", g, order, colors, names, faded, lang, 35)
+
+
+def _clusters_drawable(layer: str, g: clusters.Grouping, order: np.ndarray, colors: np.ndarray,
+                       names: list[str], faded: np.ndarray, lang: str | None, z: int
+                       ) -> Clusters:
+    tips = []
+    for i in order.tolist():
+        parts = [tr("cluster_tip", lang, n=int(g.counts[i].sum()))]
+        parts += [f"{names[k]} {int(c)}" for k, c in enumerate(g.counts[i].tolist()) if c]
+        if g.badges[i]:
+            parts.append(tr("cluster_overdue", lang, n=int(g.badges[i])))
+        tips.append(" · ".join(parts))
+    return Clusters(layer, g.x[order], g.y[order], g.counts[order], colors, g.badges[order],
+                    faded[order], g.cell, tuple(f"{g.cell_x[i]}:{g.cell_y[i]}"
+                                                for i in order.tolist()), tuple(tips), z=z)
+
+
 # --------------------------------------------------------------------------- hazards
-def hazard_layers(q: Query, state: FilterState, options: SceneOptions) -> list[LayerSpec]:
+HAZARD_FADED_ALPHA = 110
+"""Rectified and verified hazards in a group's ring: there, but nothing to do."""
+
+
+def hazard_layers(q: Query, state: FilterState, options: SceneOptions,
+                  view: Viewport | None = None) -> list[LayerSpec]:
+    """Hazards by category, coloured by state, sized by risk; gathered into counted groups
+    (open and overdue on top, closed ones faded) when more than
+    ``clusters.SYMBOL_LIMIT`` are in ``view``."""
     lang = options.lang
     h = q.hazard_points(state)
     if len(h["mx"]) == 0:
         return []
-    drawables = []
+    drawables: list = []
+    mx, my = h["mx"].astype(float), h["my"].astype(float)
+    alone = np.ones(len(mx), bool)
+    if view is not None and clusters.in_view(mx, my, view) > clusters.SYMBOL_LIMIT:
+        grouping, drawable = _hazard_groups(h, mx, my, view, lang)
+        alone = grouping.member_of < 0
+        drawables.append(drawable)
     for cat, symbol in styles.HAZARD_SYMBOLS.items():
-        sel = np.flatnonzero(h["category"] == cat)
+        sel = np.flatnonzero((h["category"] == cat) & alone)
         if len(sel) == 0:
             continue
         colors = np.array([styles.HAZARD_STATE_COLORS.get(str(s), (158, 158, 158, 255))
@@ -305,14 +364,34 @@ def hazard_layers(q: Query, state: FilterState, options: SceneOptions) -> list[L
         sizes = np.array([styles.RISK_SIZES.get(str(r), 7.0) for r in h["risk_level"][sel]])
         tips = tuple(f"{h['name'][i]} · {code_label('hazard_state', str(h['state'][i]), lang)}"
                      for i in sel)
-        drawables.append(Points(f"hazards.{cat}", h["mx"][sel].astype(float),
-                                h["my"][sel].astype(float), colors, sizes, symbol,
+        drawables.append(Points(f"hazards.{cat}", mx[sel], my[sel], colors, sizes, symbol,
                                 tuple(str(k) for k in h["hazard_id"][sel]), tips, z=33))
     legend = tuple(LegendEntry(code_label("hazard_state", s, lang), c)
                    for s, c in styles.HAZARD_STATE_COLORS.items())
     legend += tuple(LegendEntry(code_label("hazard_category", c, lang), (200, 200, 200, 255), s)
                     for c, s in styles.HAZARD_SYMBOLS.items() if c != "other")
+    if any(isinstance(d, Clusters) for d in drawables):
+        legend += (LegendEntry(tr("legend_cluster", lang), styles.HAZARD_STATE_COLORS["open"]),)
     return [LayerSpec("hazards", "hazards", tr("layer_hazards", lang), tuple(drawables), legend)]
+
+
+def _hazard_groups(h: dict, mx: np.ndarray, my: np.ndarray, view: Viewport,
+                   lang: str | None) -> tuple[clusters.Grouping, Clusters]:
+    states = list(styles.HAZARD_STATE_COLORS)  # open, rectifying, rectified, verified
+    cls = np.array([states.index(s) if s in states else len(states) for s in h["state"]],
+                   np.int64)
+    g = clusters.group_points(mx, my, cls, len(states) + 1, clusters.cluster_cell(view),
+                              h["overdue"].astype(bool))
+    colors = np.array([*styles.HAZARD_STATE_COLORS.values(), (158, 158, 158, 255)], np.uint8)
+    colors[[states.index("rectified"), states.index("verified"), len(states)], 3] = \
+        HAZARD_FADED_ALPHA
+    names = [code_label("hazard_state", s, lang) for s in states] + [
+        code_label("hazard_state", "other", lang)]
+    pending = g.counts[:, states.index("open")] + g.counts[:, states.index("rectifying")]
+    faded = pending == 0
+    # drawn in this order: faded groups, then by overdue, then by pending (urgent on top)
+    order = np.lexsort((pending, g.badges, ~faded))
+    return g, _clusters_drawable("hazards.groups", g, order, colors, names, faded, lang, 36)
 
 
 # --------------------------------------------------------------------------- scene
@@ -330,7 +409,7 @@ def build_scene(q: Query, state: FilterState, view: Viewport,
     if options.situation:
         layers += situation_layers(q, state, view, options)
     if options.hazards:
-        layers += hazard_layers(q, state, options)
+        layers += hazard_layers(q, state, options, view)
     if options.resources:
-        layers += resource_layers(q, state, options)
+        layers += resource_layers(q, state, options, view)
     return Scene(tuple(layers), view)

@@ -33,8 +33,10 @@ w, h = struct.unpack(">II", head[16:24])
 assert (w, h) == (1920, 1080), (w, h)
 PY
 run export "$work/demo.duckdb" --html "$work/map.html" 2>"$work/html.log"
-if grep -Eo '(src|href)="https?://[^"]+' "$work/map.html" | head -3 | grep -q .; then
-  echo "smoke: the HTML map refers to the network" >&2
+# a plain link (Leaflet's attribution) is fine; anything the page would load is not
+if grep -Eio '<(script|img|iframe)[^>]+src="https?://|<link[^>]+href="https?://|url\(["'"'"']?https?://' \
+     "$work/map.html" | head -3 | grep -q .; then
+  echo "smoke: the HTML map loads something from the network" >&2
   exit 1
 fi
 echo "smoke: bundle OK offline (demo, validate, export --png, export --html)" >&2

@@ -394,4 +394,15 @@ def test_switching_theme_repaints_the_window_and_the_application(qtbot, demo: Pa
     assert np.abs(px - np.array(LIGHT.background[:3])).max() <= 8
     assert QApplication.instance().palette().window().color().getRgb()[:3] == \
         LIGHT.background[:3]  # menus and tooltips follow
+    # every panel takes the new colours too (a parent's style sheet once restored the old
+    # palettes of its children: dark funnels with dark labels on a light desk)
+    for panel in (win.board.rect_funnel, win.board.med_funnel, win.board.categories,
+                  win.board.hours):
+        p = panel.mapTo(win, panel.rect().bottomRight())
+        px = img[p.y() - 3, p.x() - 3, :3].astype(int)
+        assert np.abs(px - np.array(LIGHT.panel[:3])).max() <= 8, type(panel).__name__
+    # and the funnel's stage names are drawn in the light theme's ink
+    funnel = grab(win.board.rect_funnel)
+    ink = np.abs(funnel[:, :, :3].astype(int) - np.array(LIGHT.text[:3])).max(axis=2) <= 30
+    assert ink.sum() > 50
     win.set_theme(DARK)

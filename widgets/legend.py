@@ -100,4 +100,9 @@ class Legend(QWidget):
 def _symbol(p: QPainter, e: LegendEntry, c: QPointF, size: float) -> None:
     p.setPen(QPen(qcolor((255, 255, 255, 200)), 1))
     p.setBrush(qcolor(e.color))
+    if e.symbol == "line":  # a reference layer's line, as thick as on the map (within reason)
+        r = size / 2
+        p.setPen(QPen(qcolor(e.color), max(1.0, min(e.size, size * 0.5))))
+        p.drawLine(QPointF(c.x() - r * 1.2, c.y()), QPointF(c.x() + r * 1.2, c.y()))
+        return
     p.drawPath(symbol_path(e.symbol, size, c))

@@ -5,6 +5,13 @@ A registry maps each drawable type to a pyqtgraph item factory. Static geometry
 placed in screen space at paint time, higher priority first, skipping any that
 would overlap one already drawn. The canvas emits intents only: the view it
 shows (debounced), an area or a symbol clicked, a point clicked for dispatch.
+
+With a base map (``set_basemap``) the canvas says which tiles its view wants
+(``tiles_wanted``, at every change of view) and draws those handed to it
+(``put_tile``) under everything else; it loads nothing itself. Tiles in the GCJ-02
+datum move the canvas's own coordinates into that datum: every drawable is shifted
+for display (``layers.display``), while everything the canvas says or is told (views,
+clicks, ``symbol_at``) stays WGS84 Mercator.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from PySide6.QtGui import (
     QCursor,
     QFont,
     QFontMetricsF,
+    QImage,
     QPainter,
     QPainterPath,
     QPen,
@@ -31,8 +39,26 @@ from PySide6.QtWidgets import QToolTip
 
 from data.coords import mercator_to_lonlat
 from data.queries import Viewport
-from layers.drawables import Cells, Drawable, Labels, LayerSpec, Lines, Points, Polygons, Raster
+from data.reference import ReferenceLayer
+from data.tiles import MAX_VIEW_TILES, TileKey, from_display, tiles_in, to_display, zoom_for
+from layers.backdrop import REFERENCE_PREFIX, reference_specs
+from layers.display import shift_spec
+from layers.drawables import (
+    Cells,
+    Clusters,
+    Drawable,
+    Labels,
+    LayerSpec,
+    Lines,
+    Points,
+    Polygons,
+    Polylines,
+    Raster,
+)
+from painting.glyphs import cluster_diameter, paint_cluster
 from painting.symbols import unit_path
+
+from .basemap import BasemapInfo, BasemapItem
 
 
 def _color(rgba: tuple[int, int, int, int] | np.ndarray) -> QColor:
@@ -178,6 +204,83 @@ def _lines_item(d: Lines, scale: float) -> pg.PlotCurveItem:
                             pen=pg.mkPen(_color(d.color), width=d.width * scale))
 
 
+def _polylines_item(d: Polylines, scale: float) -> pg.PlotCurveItem:
+    pen = pg.mkPen(_color(d.color), width=d.width * scale)
+    return pg.PlotCurveItem(x=np.asarray(d.x, float), y=np.asarray(d.y, float),
+                            connect="finite", pen=pen, antialias=True)
+
+
+class ClusterItem(pg.GraphicsObject):
+    """Groups of symbols drawn in screen space (``painting.glyphs``), in spec order.
+
+    Each glyph is painted once into a small image (its size on screen does not change
+    with the view) and blitted at paint time: drawing rings and text for hundreds of
+    groups at every frame of a pan cost more than the rest of the map."""
+
+    def __init__(self, d: Clusters, scale: float, family: str,
+                 ink: Callable[[], QColor]) -> None:
+        super().__init__()
+        self.d = d
+        self.scale = scale
+        self.font = QFont(family)
+        self.ink = ink
+        self._colors = np.asarray(d.class_colors).tolist()
+        self._totals = d.totals.tolist()
+        self._sprites: dict[int, QImage] = {}
+        self._sprite_ink: tuple[int, float] | None = None
+        finite = np.isfinite(d.x) & np.isfinite(d.y)
+        self._bounds = QRectF(float(d.x[finite].min()), float(d.y[finite].min()),
+                              float(np.ptp(d.x[finite])) or 1.0,
+                              float(np.ptp(d.y[finite])) or 1.0) if finite.any() else QRectF()
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds.adjusted(-1e5, -1e5, 1e5, 1e5)
+
+    def diameter(self, i: int) -> float:
+        return cluster_diameter(self._totals[i], self.scale)
+
+    def _sprite(self, i: int, ink: QColor, ratio: float) -> QImage:
+        img = self._sprites.get(i)
+        if img is None:
+            d = self.diameter(i)
+            side = math.ceil(d * 2.0 + 4)  # room for the badge on the top right
+            img = QImage(round(side * ratio), round(side * ratio),
+                         QImage.Format.Format_ARGB32_Premultiplied)
+            img.setDevicePixelRatio(ratio)
+            img.fill(0)
+            light_ink = ink.lightness() > 128
+            center = QColor(16, 28, 46, 235) if light_ink else QColor(255, 255, 255, 235)
+            outline = QColor(255, 255, 255, 220) if light_ink else QColor(60, 60, 60, 200)
+            p = QPainter(img)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+            paint_cluster(p, side / 2, side / 2, d, self.d.counts[i].tolist(), self._colors,
+                          int(self.d.badges[i]), bool(self.d.faded[i]), self.font, center,
+                          ink, outline)
+            p.end()
+            self._sprites[i] = img
+        return img
+
+    def paint(self, p: QPainter, *args: object) -> None:
+        t = p.transform()
+        ink = self.ink()
+        ratio = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        if self._sprite_ink != (ink.rgba(), ratio):  # a theme switch: paint them again
+            self._sprites.clear()
+            self._sprite_ink = (ink.rgba(), ratio)
+        p.save()
+        p.resetTransform()
+        box = QRectF(p.viewport()).adjusted(-60, -60, 60, 60)
+        for i in range(len(self.d)):
+            pt = t.map(QPointF(float(self.d.x[i]), float(self.d.y[i])))
+            if not box.contains(pt):
+                continue
+            img = self._sprite(i, ink, ratio)
+            half = img.width() / ratio / 2
+            p.drawImage(QPointF(round(pt.x() - half), round(pt.y() - half)), img)
+        p.restore()
+
+
 class MapCanvas(pg.PlotWidget):
     """The central map. Draws ``LayerSpec``s; emits what the user asked for."""
 
@@ -185,6 +288,7 @@ class MapCanvas(pg.PlotWidget):
     area_clicked = Signal(str)  # area id (finest level under the click)
     symbol_clicked = Signal(str, str)  # layer (e.g. "hazards"), key
     point_clicked = Signal(float, float)  # lon, lat of a click on empty map
+    tiles_wanted = Signal(object)  # list of (z, x, y) still to load, nearest the centre first
 
     def __init__(self, background: tuple[int, int, int] = (11, 26, 46),
                  font_family: str = "Noto Sans CJK SC", parent: object = None) -> None:
@@ -201,19 +305,28 @@ class MapCanvas(pg.PlotWidget):
         self.hideButtons()
         self._items: dict[str, list[pg.GraphicsObject]] = {}
         self._specs: dict[str, LayerSpec] = {}
+        self._shown: dict[str, LayerSpec] = {}  # the specs as drawn (in the tiles' datum)
+        self.datum = "wgs84"
+        self.basemap: BasemapItem | None = None
+        self._reference: tuple[ReferenceLayer, ...] = ()
+        self._reference_px = 0.0  # the resolution the reference layers were drawn for
+        self._placed = False  # a view was set: before it, no tile is worth asking for
+        self.tiles_over_limit = 0
+        """Views for which the base map would have needed too many tiles (not drawn)."""
         self._hidden: set[str] = set()
         self._area_hit: Callable[[float, float], str | None] | None = None
         self._home: Viewport | None = None
         self._debounce = QTimer(self, singleShot=True, interval=120)
         self._debounce.timeout.connect(self._emit_view)
-        self.getViewBox().sigRangeChanged.connect(lambda *_: self._debounce.start())
+        self.getViewBox().sigRangeChanged.connect(self._range_changed)
         self.scene().sigMouseClicked.connect(self._clicked)
         self.scene().sigMouseMoved.connect(self._hover)
         self._tip_key: tuple[str, str] | None = None
         self._registry: dict[type, Callable[[Drawable, float], pg.GraphicsObject]] = {
             Polygons: _polygons_item, Cells: _cells_item, Points: _points_item,
-            Raster: _raster_item, Lines: _lines_item,
+            Raster: _raster_item, Lines: _lines_item, Polylines: _polylines_item,
             Labels: lambda d, s: LabelItem(d, s, self.font_family),
+            Clusters: lambda d, s: ClusterItem(d, s, self.font_family, lambda: self.ink),
         }
 
     # ----------------------------------------------------------------- drawing
@@ -225,7 +338,9 @@ class MapCanvas(pg.PlotWidget):
             for item in self._items.pop(spec.name, []):
                 self.removeItem(item)
             items = []
-            for d in spec.drawables:
+            shown = shift_spec(spec, self.datum)
+            self._shown[spec.name] = shown
+            for d in shown.drawables:
                 item = self._registry[type(d)](d, self.scale_factor)
                 item.setZValue(d.z)
                 item.setVisible(bool(spec.name not in self._hidden and spec.visible))
@@ -238,10 +353,35 @@ class MapCanvas(pg.PlotWidget):
         for item in self._items.pop(name, []):
             self.removeItem(item)
         self._specs.pop(name, None)
+        self._shown.pop(name, None)
 
     def layers(self) -> dict[str, LayerSpec]:
-        """The drawn layers by name, in drawing order."""
-        return dict(self._specs)
+        """The drawn layers of the scene by name, in drawing order (not the reference
+        layers, which stay whatever scene is drawn: ``reference_layers``)."""
+        return {k: v for k, v in self._specs.items() if not k.startswith(REFERENCE_PREFIX)}
+
+    def set_reference(self, layers: tuple[ReferenceLayer, ...]) -> None:
+        """Reference layers (roads, beats...) drawn under the data whatever scene is shown,
+        simplified again when the view's resolution changes by a factor of two."""
+        for name in [n for n in self._specs if n.startswith(REFERENCE_PREFIX)]:
+            self.remove_layer(name)
+        self._reference = tuple(layers)
+        self._reference_px = 0.0
+        self._update_reference()
+
+    def reference_layers(self) -> dict[str, LayerSpec]:
+        """The reference layers drawn, by name (``reference.0``...), in settings order."""
+        return {k: v for k, v in self._specs.items() if k.startswith(REFERENCE_PREFIX)}
+
+    def _update_reference(self) -> None:
+        if not self._reference or self.width() < 2:
+            return
+        view = self.map_view()
+        px = (view.x1 - view.x0) / max(1, view.width)
+        if self._reference_px and 0.75 < px / self._reference_px < 1.5:
+            return  # the same level of simplification
+        self._reference_px = px
+        self.set_layers(tuple(reference_specs(self._reference, view)))
 
     def set_layer_visible(self, name: str, visible: bool) -> None:
         (self._hidden.discard if visible else self._hidden.add)(name)
@@ -255,10 +395,85 @@ class MapCanvas(pg.PlotWidget):
         """How to find the area under a point (lon, lat) → area id; set by the window."""
         self._area_hit = hit
 
+    # ----------------------------------------------------------------- base map
+    def set_basemap(self, info: BasemapInfo | None) -> None:
+        """Draw tiles of a source with these zoom levels under the data (None: no base map);
+        in its datum the layers drawn so far are shifted again."""
+        if self.basemap is not None:
+            self.getViewBox().removeItem(self.basemap)
+            self.basemap = None
+        datum = info.datum if info is not None else "wgs84"
+        if info is not None:
+            self.basemap = BasemapItem(info)
+            self.basemap.setZValue(-1000)
+            self.getViewBox().addItem(self.basemap, ignoreBounds=True)
+        if datum != self.datum:
+            view = self.map_view()
+            self.datum = datum
+            self.set_layers(tuple(self._specs.values()))
+            for name in self._hidden:
+                self.set_layer_visible(name, False)
+            self.set_view(view)
+        self._update_tiles()
+
+    def put_tile(self, key: TileKey, image: QImage | None) -> None:
+        """A tile the loader fetched (None: it does not exist or is broken: a gap)."""
+        if self.basemap is not None:
+            self.basemap.put(key, image)
+
+    def basemap_settled(self) -> bool:
+        """Every tile the view wants has come (or is known to be missing)."""
+        return self.basemap is None or self.basemap.settled()
+
+    def _range_changed(self, *_: object) -> None:
+        self._debounce.start()
+        self._update_tiles()
+
+    def resizeEvent(self, event: object) -> None:
+        super().resizeEvent(event)
+        if getattr(self, "basemap", None) is not None:  # also called while constructing
+            self._update_tiles()
+
+    def _update_tiles(self) -> None:
+        b = self.basemap
+        if b is None or self.width() < 2 or not self._placed:
+            return
+        try:
+            vb = self.getViewBox()
+        except AttributeError:  # closing: the plot item is gone
+            return
+        (x0, x1), (y0, y1) = vb.viewRange()
+        px = max(1.0, vb.width() or self.width())
+        metres_per_device_px = (x1 - x0) / (px * self.devicePixelRatioF())
+        z = zoom_for(metres_per_device_px, b.info.min_zoom, b.info.max_zoom)
+        keys = tiles_in(x0, y0, x1, y1, z)
+        if len(keys) > MAX_VIEW_TILES:
+            self.tiles_over_limit += 1
+            keys = []
+        missing = b.set_wanted(z, keys)
+        if missing:
+            self.tiles_wanted.emit(missing)
+
     # ----------------------------------------------------------------- view
+    def _offset(self, x: float, y: float) -> tuple[float, float]:
+        """Display minus data coordinates at a point (zero without a GCJ-02 base map)."""
+        if self.datum == "wgs84":
+            return 0.0, 0.0
+        sx, sy = to_display([x], [y], self.datum)
+        return float(sx[0]) - x, float(sy[0]) - y
+
+    def to_data(self, x: float, y: float) -> tuple[float, float]:
+        """A point of the canvas (display) in WGS84 Mercator."""
+        if self.datum == "wgs84":
+            return x, y
+        dx, dy = from_display([x], [y], self.datum)
+        return float(dx[0]), float(dy[0])
+
     def set_view(self, view: Viewport) -> None:
-        self.getViewBox().setRange(xRange=(view.x0, view.x1), yRange=(view.y0, view.y1),
-                                   padding=0.0)
+        self._placed = True
+        dx, dy = self._offset((view.x0 + view.x1) / 2, (view.y0 + view.y1) / 2)
+        self.getViewBox().setRange(xRange=(view.x0 + dx, view.x1 + dx),
+                                   yRange=(view.y0 + dy, view.y1 + dy), padding=0.0)
 
     def set_home(self, view: Viewport, move: bool = True) -> None:
         self._home = view
@@ -270,12 +485,18 @@ class MapCanvas(pg.PlotWidget):
             self.set_view(self._home)
 
     def map_view(self) -> Viewport:
+        """The view in WGS84 Mercator (what queries and scenes are built for)."""
         (x0, x1), (y0, y1) = self.getViewBox().viewRange()
+        if self.datum != "wgs84":
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            dx, dy = self.to_data(cx, cy)
+            x0, x1, y0, y1 = x0 + dx - cx, x1 + dx - cx, y0 + dy - cy, y1 + dy - cy
         return Viewport(x0, y0, x1, y1, max(1, self.width()), max(1, self.height()))
 
     def _emit_view(self) -> None:
         try:
             view = self.map_view()
+            self._update_reference()
         except (AttributeError, RuntimeError):  # closed while the debounce was pending
             return
         self.view_changed.emit(view)
@@ -285,6 +506,9 @@ class MapCanvas(pg.PlotWidget):
         super().closeEvent(event)
 
     def zoom_to(self, mx: float, my: float, span_m: float = 3000.0) -> None:
+        self._placed = True
+        dx, dy = self._offset(mx, my)
+        mx, my = mx + dx, my + dy
         aspect = self.height() / max(1, self.width())
         self.getViewBox().setRange(xRange=(mx - span_m / 2, mx + span_m / 2),
                                    yRange=(my - span_m * aspect / 2, my + span_m * aspect / 2),
@@ -295,11 +519,18 @@ class MapCanvas(pg.PlotWidget):
         if ev.button() != Qt.MouseButton.LeftButton:
             return
         pos = self.getViewBox().mapSceneToView(ev.scenePos())
-        hit = self.symbol_at(pos.x(), pos.y())
-        if hit is not None:
-            self.symbol_clicked.emit(*hit)
+        group = self._cluster_at(pos.x(), pos.y())
+        if group is not None:  # a group: zoom in two levels on it (it splits)
+            (x0, x1), _ = self.getViewBox().viewRange()
+            cx, cy = self.to_data(group[0], group[1])
+            self.zoom_to(cx, cy, (x1 - x0) / 4)
             return
-        lon, lat = mercator_to_lonlat([pos.x()], [pos.y()])
+        hit = self._nearest_symbol(pos.x(), pos.y(), 8.0)
+        if hit is not None:
+            self.symbol_clicked.emit(hit[1], hit[2])
+            return
+        mx, my = self.to_data(pos.x(), pos.y())
+        lon, lat = mercator_to_lonlat([mx], [my])
         self.point_clicked.emit(float(lon[0]), float(lat[0]))
         if self._area_hit is not None:
             area = self._area_hit(float(lon[0]), float(lat[0]))
@@ -307,16 +538,36 @@ class MapCanvas(pg.PlotWidget):
                 self.area_clicked.emit(area)
 
     def symbol_at(self, mx: float, my: float, radius_px: float = 8.0) -> tuple[str, str] | None:
-        """The (layer, key) of the nearest visible symbol within ``radius_px`` pixels."""
-        hit = self._nearest_symbol(mx, my, radius_px)
+        """The (layer, key) of the nearest visible symbol within ``radius_px`` pixels of a
+        WGS84 Mercator point."""
+        dx, dy = self._offset(mx, my)
+        hit = self._nearest_symbol(mx + dx, my + dy, radius_px)
         return None if hit is None else (hit[1], hit[2])
+
+    def _cluster_at(self, x: float, y: float) -> tuple[float, float, str] | None:
+        """(x, y, tooltip) of the group glyph under a display point, topmost first."""
+        vb = self.getViewBox()
+        px_w = vb.viewPixelSize()[0] or 1.0
+        for name, items in reversed(list(self._items.items())):
+            if name in self._hidden or not self._specs[name].visible:
+                continue
+            for item in reversed(items):
+                if not isinstance(item, ClusterItem) or not len(item.d):
+                    continue
+                d = item.d
+                dist = np.hypot(d.x - x, d.y - y) / px_w
+                for i in np.flatnonzero(dist <= [item.diameter(k) / 2 for k in range(len(d))]
+                                        )[::-1].tolist():
+                    tip = d.tooltips[i] if i < len(d.tooltips) else ""
+                    return float(d.x[i]), float(d.y[i]), tip
+        return None
 
     def _nearest_symbol(self, mx: float, my: float, radius_px: float
                         ) -> tuple[float, str, str, str] | None:
         vb = self.getViewBox()
         px_w = vb.viewPixelSize()[0] or 1.0
         best: tuple[float, str, str, str] | None = None
-        for name, spec in self._specs.items():
+        for name, spec in self._shown.items():
             if name in self._hidden or not spec.visible:
                 continue
             for d in spec.drawables:
@@ -332,15 +583,21 @@ class MapCanvas(pg.PlotWidget):
         return best
 
     def tooltip_at(self, mx: float, my: float, radius_px: float = 8.0) -> str | None:
-        """The tooltip of the nearest visible symbol within ``radius_px`` pixels."""
-        hit = self._nearest_symbol(mx, my, radius_px)
+        """The tooltip of the group or nearest visible symbol at a WGS84 Mercator point."""
+        dx, dy = self._offset(mx, my)
+        group = self._cluster_at(mx + dx, my + dy)
+        if group is not None:
+            return group[2]
+        hit = self._nearest_symbol(mx + dx, my + dy, radius_px)
         return None if hit is None else hit[3]
 
     def _hover(self, scene_pos: QPointF) -> None:
         if not self.getViewBox().sceneBoundingRect().contains(scene_pos):
             return
         pos = self.getViewBox().mapSceneToView(scene_pos)
-        hit = self._nearest_symbol(pos.x(), pos.y(), 8.0)
+        group = self._cluster_at(pos.x(), pos.y())
+        hit = (0.0, "group", f"{group[0]:.0f}:{group[1]:.0f}", group[2]) if group else \
+            self._nearest_symbol(pos.x(), pos.y(), 8.0)
         key = None if hit is None else (hit[1], hit[2])
         if key == self._tip_key:
             return
@@ -394,4 +651,23 @@ class MapCanvas(pg.PlotWidget):
         p.setFont(font)
         p.drawText(QRectF(cx - 10 * s, cy + 9 * s, 20 * s, 16 * s),
                    Qt.AlignmentFlag.AlignCenter, "N")
+        if self.basemap is not None and self.basemap.info.attribution:
+            self._attribution(p, self.basemap.info.attribution)
         p.restore()
+
+    def _attribution(self, p: QPainter, text: str) -> None:
+        """The tiles' credit, bottom right on a pale band (as web maps do)."""
+        s = self.scale_factor
+        font = QFont(self.font_family)
+        font.setPixelSize(max(8, round(10 * s)))
+        fm = QFontMetricsF(font)
+        w = min(fm.horizontalAdvance(text) + 8 * s, self.width() * 0.6)
+        h = fm.height() + 2 * s
+        box = QRectF(self.width() - w, self.height() - h, w, h)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(255, 255, 255, 170))
+        p.drawRect(box)
+        p.setFont(font)
+        p.setPen(QColor(40, 40, 40))
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter,
+                   fm.elidedText(text, Qt.TextElideMode.ElideRight, w - 6 * s))
