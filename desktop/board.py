@@ -116,6 +116,7 @@ class CockpitBoard(QWidget):
         self.canvas = MapCanvas(background=t.background[:3])
         self.canvas.installEventFilter(self)  # overlays follow the canvas size
         self.legend = Legend(t, s, self.canvas)
+        self.legend.installEventFilter(self)  # it grows with its sections: placed again
         self.details = DetailsPanel(t, s, self.canvas)
         self.map_error = QLabel(self.canvas)  # the map failed: said on the map, old layers stay
         self.map_error.setWordWrap(True)
@@ -174,9 +175,14 @@ class CockpitBoard(QWidget):
         self.main_split.addWidget(right)
         self.main_split.setStretchFactor(1, 1)
         self.timeline = LineChart(None, t, s, selectable=True)
+        self.timeline_box = QWidget()  # the timeline and the bars above it (the play control)
+        self._timeline_bars: list[QWidget] = []
+        tl = QVBoxLayout(self.timeline_box)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.timeline, 1)
         vsplit = QSplitter(Qt.Orientation.Vertical)
         vsplit.addWidget(self.main_split)
-        vsplit.addWidget(self.timeline)
+        vsplit.addWidget(self.timeline_box)
         vsplit.setStretchFactor(0, 1)
         outer.addWidget(vsplit, 1)
         self._splitters = (left, right, self.main_split, vsplit)
@@ -184,6 +190,15 @@ class CockpitBoard(QWidget):
     def add_bar(self, widget: QWidget) -> None:
         """Put a full-width bar (the desk's filter chips) between the KPIs and the panels."""
         self._outer.insertWidget(1, widget)
+
+    def add_timeline_bar(self, widget: QWidget) -> None:
+        """Put a bar right above the timeline (the desk's play control); it follows the
+        board's theme, scale and language (``set_theme``, ``set_scale``, ``retranslate``)."""
+        self.timeline_box.layout().insertWidget(len(self._timeline_bars), widget)
+        self._timeline_bars.append(widget)
+        widget.set_theme(self.theme)
+        widget.set_scale(self.scale)
+        self._size_splitters()
 
     def panel_widgets(self) -> tuple:
         return self.panels.widgets()
@@ -219,7 +234,7 @@ class CockpitBoard(QWidget):
         self._size_splitters()
         for w in (self.kpis, self.categories, self.hours, self.hotspots, self.area_tree,
                   self.rect_funnel, self.overdue, self.med_funnel, self.med_trend,
-                  self.timeline, self.details):
+                  self.timeline, self.details, *self._timeline_bars):
             w.set_theme(t)
             w.set_scale(s)
         self.legend.set_theme(t)
@@ -239,7 +254,8 @@ class CockpitBoard(QWidget):
         right.setSizes([round(v * s) for v in (170, 330, 170, 230)])
         total = max(self.main_split.width(), round(1900 * s))
         main.setSizes([round(420 * s), total - round(900 * s), round(480 * s)])
-        vsplit.setSizes([max(1, vsplit.height() - round(150 * s)), round(150 * s)])
+        low = round(150 * s) + sum(b.sizeHint().height() for b in self._timeline_bars)
+        vsplit.setSizes([max(1, vsplit.height() - low), low])
 
     def set_scale(self, scale: float) -> bool:
         """Type and symbol scale; True when it changed (the map is rebuilt for it)."""
@@ -267,9 +283,12 @@ class CockpitBoard(QWidget):
         self.left_tabs.setTabText(1, tr("areas_tree"))
         self.area_tree.set_title(tr("areas_tree"))
         self.reference_button.setText(tr("layer_reference"))
+        for bar in self._timeline_bars:
+            bar.retranslate()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if obj is self.canvas and event.type() == QEvent.Type.Resize:
+        if event.type() == QEvent.Type.Resize and (
+                obj is self.canvas or obj is getattr(self, "legend", None)):
             self.place_overlays()
         return super().eventFilter(obj, event)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 SUBCOMMANDS = ("validate", "report", "export", "demo", "nearest", "wall", "install-desktop",
-               "manual", "import")
+               "manual", "import", "playback")
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 
 
@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE",
                    help="wall settings and views (default: $COCKPIT_DATA_DIR/wall.toml, "
                    "else the built-in desktop/wall.toml)")
+    from .playback_cli import add_parser as add_playback
+
+    add_playback(sub)
     p = sub.add_parser("install-desktop", help="add the cockpit to the user's application "
                        "menu (a .desktop file and an icon under ~/.local/share)")
     p.add_argument("--uninstall", action="store_true", help="remove them again")
@@ -444,6 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "validate": cmd_validate, "report": cmd_report, "demo": cmd_demo,
         "nearest": cmd_nearest, "export": cmd_export, "wall": cmd_wall,
         "install-desktop": cmd_install_desktop, "manual": cmd_manual, "import": cmd_import,
+        "playback": cmd_playback,
     }
     return commands[args.command](args)
 
@@ -489,6 +493,12 @@ def _check_crs(text: str) -> None:
     except CRSError as exc:
         raise ImportFailure(f"--crs {text!r} is not a coordinate reference system "
                             "(e.g. EPSG:4547)") from exc
+
+
+def cmd_playback(args: argparse.Namespace) -> int:
+    from .playback_cli import cmd_playback as run
+
+    return run(args)
 
 
 def cmd_wall(args: argparse.Namespace) -> int:

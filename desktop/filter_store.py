@@ -29,11 +29,15 @@ class FilterStore(QObject):
     def state(self) -> FilterState:
         return self._state
 
-    def set(self, state: FilterState) -> bool:
-        """Make ``state`` current; False (and no signal) when nothing changed."""
+    def set(self, state: FilterState, remember: bool = True) -> bool:
+        """Make ``state`` current; False (and no signal) when nothing changed.
+
+        ``remember=False`` leaves the undo history alone: the frames of a replay after its
+        first are one change to undo, not one per frame."""
         if state == self._state:
             return False
-        self._history = [*self._history[-HISTORY + 1:], self._state]
+        if remember:
+            self._history = [*self._history[-HISTORY + 1:], self._state]
         self._state = state
         self.changed.emit(state)
         return True

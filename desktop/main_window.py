@@ -35,6 +35,7 @@ from widgets.filter_bar import FilterBar
 from widgets.theme import Theme, apply_theme, css, make_font
 
 from .board import THEMES, CockpitBoard, scale_for
+from .playback_desk import DeskPlayback
 from .session import CockpitSession, ViewOptions
 
 FAILURES_KEPT = 50
@@ -67,6 +68,7 @@ class CockpitWindow(QMainWindow):
         session.idle_checks.append(
             lambda: self._import_wizard is None or not self._import_wizard.busy())
         self.board = CockpitBoard(session, web_map=True)
+        self.playback = DeskPlayback(self.board)  # the play control above the timeline
         self._build()
         self._menus()
         session.filters.changed.connect(self._on_state)

@@ -48,6 +48,7 @@ class PanelsPresenter(QObject):
         self.rect_funnel, self.overdue, self.med_funnel = rect_funnel, overdue, med_funnel
         self.med_trend, self.timeline = med_trend, timeline
         self.panels: Panels | None = None
+        self._panels_extract: object = None  # the extract ``panels`` were computed from
         self.timings: dict[str, float] = {}
         categories.bar_clicked.connect(self._on_bar)
         timeline.region_selected.connect(self._on_region)
@@ -63,17 +64,20 @@ class PanelsPresenter(QObject):
             return
         state, lang = s.filters.state, s.lang
         started = time.perf_counter()
+        # the last panels of this extract: what does not depend on the window is kept
+        reuse = self.panels if self._panels_extract is ex else None
 
         def work(ctx: JobContext) -> Panels:
             stored = first_frame.load(ex, state, lang)  # the opening view, from the last start
             if stored is not None:
                 return stored
-            panels = build_panels(Query(ex, ctx.cursor(ex)), state, lang)
+            panels = build_panels(Query(ex, ctx.cursor(ex)), state, lang, reuse)
             first_frame.store(ex, panels, lang)
             return panels
 
         def done(panels: Panels) -> None:
             self.timings["panels"] = time.perf_counter() - started
+            self._panels_extract = ex
             self._draw(panels)
 
         def failed(error: str) -> None:
@@ -85,12 +89,17 @@ class PanelsPresenter(QObject):
         s.submit(f"panels@{id(self):x}", (state, lang), work, done, failed)  # a slot per board
 
     def _draw(self, p: Panels) -> None:
-        self.panels = p
-        for widget, spec in ((self.kpis, p.kpis), (self.categories, p.categories),
-                             (self.hours, p.hours), (self.hotspots, p.hotspots),
-                             (self.rect_funnel, p.rect_funnel), (self.overdue, p.overdue),
-                             (self.med_funnel, p.med_funnel), (self.med_trend, p.med_trend),
-                             (self.timeline, p.timeline)):
+        before, self.panels = self.panels, p
+        for name, widget, spec in (
+                ("kpis", self.kpis, p.kpis), ("categories", self.categories, p.categories),
+                ("hours", self.hours, p.hours), ("hotspots", self.hotspots, p.hotspots),
+                ("rect_funnel", self.rect_funnel, p.rect_funnel),
+                ("overdue", self.overdue, p.overdue), ("med_funnel", self.med_funnel,
+                                                       p.med_funnel),
+                ("med_trend", self.med_trend, p.med_trend), ("timeline", self.timeline,
+                                                             p.timeline)):
+            if before is not None and getattr(before, name) is spec:
+                continue  # reused from the last panels (build_panels' reuse): drawn already
             try:
                 if isinstance(spec, PanelError):
                     widget.show_error(spec.message)
@@ -109,8 +118,10 @@ class PanelsPresenter(QObject):
         if (st.start is None and st.end is None) or spec is None or not spec.x:
             self.timeline.set_region(None)
             return
-        lo = day_number(st.start) if st.start else spec.x[0]
-        hi = day_number(st.end) if st.end else spec.x[-1]
+        # a day spans x - 0.5 .. x + 0.5; a window of hours covers its share of it
+        lo = day_number(st.start) + (st.start_hour or 0) / 24 if st.start else spec.x[0]
+        hi = (day_number(st.end) - (23 - st.end_hour) / 24 if st.end_hour is not None
+              else day_number(st.end)) if st.end else spec.x[-1]
         self.timeline.set_region(lo - 0.5, hi + 0.5)
 
     # ------------------------------------------------------------------ intents

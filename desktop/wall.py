@@ -41,6 +41,7 @@ from .board import THEMES, CockpitBoard, scale_for
 from .extract_watch import ReloadTracker, signature
 from .session import MAP_GROUPS, CockpitSession, ViewOptions
 from .wall_config import WallConfig, WallView, expand_views
+from .wall_replay import WallReplay
 
 WALL_BOOST = 1.15
 """Type and symbols a little larger than on a desk: the wall is read from across the room."""
@@ -94,6 +95,8 @@ class WallWindow(QWidget):
         # no web page on the wall: its memory grows for days
         self.board = CockpitBoard(self.session, web_map=False)
         self.board.map_toolbar.hide()
+        self.replay = WallReplay(self.session, self.board.frame_ready, self)  # replay views
+        self.replay.done.connect(self._replay_done)
         self.banner = WallBanner(self.theme, self.scale, self)
         layout = QVBoxLayout(self)
         self._layout = layout
@@ -171,6 +174,13 @@ class WallWindow(QWidget):
         if first or self.view_index >= len(self.views):
             self.view_index = -1
             self.next_view(count=False)
+        elif self.current_view() is not None and self.current_view().replay:
+            # new data cut the replay short: on to the next view (a feed replaced every few
+            # seconds must not hold the rotation), or, without rotation, the replay again
+            if self.config.rotate_seconds > 0:
+                self._replay_done()
+            else:
+                self.apply_view(self.current_view())
         else:
             self._update_banner()
         self._show_stale()
@@ -226,6 +236,16 @@ class WallWindow(QWidget):
             self.board.canvas.reset_view()
         self._place_focus(view.focus)
         self._update_banner()
+        rotating = self.config.rotate_seconds > 0
+        if view.replay and self.replay.start(view, loop=not rotating):
+            self._rotate.stop()  # the replay says when it is done
+        else:
+            self.replay.stop()
+
+    def _replay_done(self) -> None:
+        self.next_view()
+        if self.config.rotate_seconds > 0 and not self.replay.active():
+            self._rotate.start(round(self.config.rotate_seconds * 1000))
 
     def _apply_base_filter(self, area: str | None) -> None:
         ex = self.extract
@@ -347,6 +367,7 @@ class WallWindow(QWidget):
     def closeEvent(self, event: object) -> None:
         for t in (self._poll, self._tick, self._rotate, self._details_timer, self._cursor_timer):
             t.stop()
+        self.replay.stop()
         if self._cursor_hidden:
             QApplication.restoreOverrideCursor()
             self._cursor_hidden = False

@@ -9,6 +9,7 @@ kept, because an unattended wall that refuses to start shows nothing at all.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,6 +32,11 @@ class WallView:
     choropleth: str | None = None
     focus: str = "map"
     each_town: bool = False
+    replay: str = ""
+    """"" (a still view) or how far back to replay, up to the data's end: "24h", "7d"."""
+    replay_step: str = "hour"
+    replay_window: str = "sliding"
+    replay_fps: float = 2.0
 
     def title(self, lang: str) -> str:
         return self.name_en if lang == "en" and self.name_en else self.name
@@ -116,12 +122,56 @@ def _view(raw: Any, n: int, warn: list[str]) -> WallView | None:
             warn.append(f"{where}.{key} = {v!r}: expected true or false")
             v = default
         flags[key] = v
-    known = {"name", "name_en", "maps", "area", "hotspots", "choropleth", "focus", "each_town"}
+    known = {"name", "name_en", "maps", "area", "hotspots", "choropleth", "focus", "each_town",
+             *REPLAY_KEYS}
     for key in sorted(set(raw) - known):
         warn.append(f"{where}.{key}: unknown key, ignored")
     return WallView(name=name.strip(), name_en=str(raw.get("name_en", "")),
                     maps=tuple(maps) or ("situation",), area=str(raw.get("area", "") or ""),
-                    choropleth=choropleth, focus=focus, **flags)
+                    choropleth=choropleth, focus=focus, **flags, **_replay(raw, where, warn))
+
+
+REPLAY_KEYS = ("replay", "replay_step", "replay_window", "replay_fps")
+_REPLAY_STEPS = {"hour": 1, "day": 24}  # hours per step
+_SPAN = re.compile(r"(\d+)\s*([hd])")
+MAX_REPLAY_FRAMES = 200
+
+
+def replay_hours(text: str) -> int | None:
+    """The hours of a replay span ("24h", "7d"); None when it is not one."""
+    m = _SPAN.fullmatch(text.strip().lower()) if isinstance(text, str) else None
+    if m is None:
+        return None
+    return int(m.group(1)) * (24 if m.group(2) == "d" else 1) or None
+
+
+def _replay(raw: dict, where: str, warn: list[str]) -> dict[str, Any]:
+    """The replay keys of a view; a bad value leaves the view still (without a replay)."""
+    if not raw.get("replay"):
+        return {}
+    out = {"replay": raw["replay"], "replay_step": raw.get("replay_step", "hour"),
+           "replay_window": raw.get("replay_window", "sliding"),
+           "replay_fps": raw.get("replay_fps", 2.0)}
+    hours = replay_hours(out["replay"])
+    problem = ""
+    if hours is None:
+        problem = f"replay = {out['replay']!r}: expected hours or days, e.g. \"24h\", \"7d\""
+    elif out["replay_step"] not in _REPLAY_STEPS:
+        problem = f"replay_step = {out['replay_step']!r}: expected hour or day"
+    elif out["replay_window"] not in ("sliding", "cumulative"):
+        problem = f"replay_window = {out['replay_window']!r}: expected sliding or cumulative"
+    elif (isinstance(out["replay_fps"], bool) or not isinstance(out["replay_fps"], (int, float))
+          or not 0.2 <= out["replay_fps"] <= 30):
+        problem = f"replay_fps = {out['replay_fps']!r}: expected a number from 0.2 to 30"
+    elif not 1 <= hours / _REPLAY_STEPS[out["replay_step"]] <= MAX_REPLAY_FRAMES:
+        problem = (f"replay = {out['replay']!r} in steps of one {out['replay_step']}: "
+                   f"1 to {MAX_REPLAY_FRAMES} frames")
+    if problem:
+        warn.append(f"{where}.{problem}; shown without a replay")
+        return {}
+    out["replay"] = out["replay"].strip().lower()
+    out["replay_fps"] = float(out["replay_fps"])
+    return out
 
 
 def parse(text: str, base: WallConfig | None = None, source: str = "") -> WallConfig:

@@ -78,6 +78,8 @@ class Panels:
     overdue: TableSpec | PanelError
     med_funnel: FunnelSpec | PanelError
     med_trend: LineSpec | PanelError
+    lang: str | None = None
+    """The language the labels are in (panels of another language are never reused)."""
 
     def errors(self) -> list[PanelError]:
         values = (getattr(self, f.name) for f in dataclasses.fields(self))
@@ -127,16 +129,21 @@ def kpis(q: Query, state: FilterState, lang: str | None = None,
                        _pct(major_done / major_total if major_total else None),
                        detail=tr("kpi_rate_detail", lang, done=_n(major_done),
                                  total=_n(major_total)), good_when_down=False))
-    m = med if med is not None else mediation(q, state)
-    share = m.to_json()["resolved_at_lowest_level_share"]
-    out.append(KpiSpec("mediation", tr("kpi_mediation", lang), _pct(m.to_json()["success_rate"]),
-                       detail=tr("kpi_mediation_detail", lang, share=_pct(share)),
-                       good_when_down=False))
+    out.append(mediation_kpi(med if med is not None else mediation(q, state), lang))
     forces = q.resources_by_kind(state)
     out.append(KpiSpec("forces", tr("kpi_forces", lang), _n(q.available_resources(state)),
                        detail=tr("kpi_forces_detail", lang, total=_n(sum(forces.values()))),
                        good_when_down=False))
     return tuple(out)
+
+
+def mediation_kpi(med: object, lang: str | None = None) -> KpiSpec:
+    """The mediation tile: the one KPI that follows the time window (disputes received)."""
+    m = med.to_json()
+    return KpiSpec("mediation", tr("kpi_mediation", lang), _pct(m["success_rate"]),
+                   detail=tr("kpi_mediation_detail", lang,
+                             share=_pct(m["resolved_at_lowest_level_share"])),
+                   good_when_down=False)
 
 
 # ----------------------------------------------------------------------------- charts
@@ -283,7 +290,20 @@ def _guarded(panel: str, build: Callable[[], T]) -> T | PanelError:
         return PanelError(panel, f"{type(exc).__name__}: {first}"[:200])
 
 
-def build_panels(q: Query, state: FilterState, lang: str | None = None) -> Panels:
+def only_window_differs(a: FilterState, b: FilterState) -> bool:
+    return a.without("start") == b.without("start")
+
+
+def build_panels(q: Query, state: FilterState, lang: str | None = None,
+                 reuse: Panels | None = None) -> Panels:
+    """Every panel for ``state``. ``reuse``: the panels of another state *of the same
+    extract* that differs only in its time window (a dragged timeline, the next frame of
+    a replay); the panels that do not depend on the window (the registers: hazards,
+    rectification, forces; the anchored KPI periods; the whole-extract timeline) are
+    taken from it instead of computed again."""
+    if (reuse is not None and reuse.lang == lang and not reuse.errors()
+            and only_window_differs(reuse.state, state)):
+        return _new_window(q, state, lang, reuse)
     rect = _guarded("rectification", lambda: rectification(q, state))
     med = _guarded("mediation", lambda: mediation(q, state))
 
@@ -307,4 +327,33 @@ def build_panels(q: Query, state: FilterState, lang: str | None = None) -> Panel
         overdue=_guarded("overdue", needs(rect, lambda: overdue_table(q, state, rect, lang))),
         med_funnel=_guarded("med_funnel", needs(med, lambda: mediation_funnel(med, lang))),
         med_trend=_guarded("med_trend", needs(med, lambda: mediation_trend(med, lang))),
+        lang=lang,
     )
+
+
+def _new_window(q: Query, state: FilterState, lang: str | None, reuse: Panels) -> Panels:
+    """``reuse`` with what depends on the time window computed for ``state``."""
+    med = _guarded("mediation", lambda: mediation(q, state))
+
+    def kpi_tiles() -> tuple[KpiSpec, ...]:
+        if isinstance(med, PanelError):
+            raise RuntimeError(med.message)
+        return tuple(mediation_kpi(med, lang) if k.key == "mediation" else k
+                     for k in reuse.kpis)
+
+    def from_med(build: Callable[[object, str | None], T]) -> Callable[[], T]:
+        def run() -> T:
+            if isinstance(med, PanelError):
+                raise RuntimeError(med.message)
+            return build(med, lang)
+        return run
+
+    return dataclasses.replace(
+        reuse, state=state, header=header(q.extract, q, state, lang),
+        kpis=_guarded("kpis", kpi_tiles),
+        categories=_guarded("categories", lambda: category_chart(q, state, lang)),
+        hours=_guarded("hours", lambda: hour_chart(q, state, lang)),
+        weekdays=_guarded("weekdays", lambda: weekday_chart(q, state, lang)),
+        hotspots=_guarded("hotspots", lambda: hotspot_table(q, state, lang)),
+        med_funnel=_guarded("med_funnel", from_med(mediation_funnel)),
+        med_trend=_guarded("med_trend", from_med(mediation_trend)))

@@ -32,11 +32,25 @@ class Chip:
 
 
 def window_text(state: FilterState, lang: str | None = None) -> str:
-    """The time window ("全部时段", "2026-01-01 至 2026-03-31")."""
+    """The time window ("全部时段", "2026-01-01 至 2026-03-31", "2026-11-19 13:00–14:00")."""
     if state.start is None and state.end is None:
         return tr("window_all", lang)
+    if state.has_hours():
+        return _hours_text(state, lang)
     return tr("window", lang, start=state.start.isoformat() if state.start else "…",
               end=state.end.isoformat() if state.end else "…")
+
+
+def _hours_text(state: FilterState, lang: str | None) -> str:
+    # Times are points: the end is where the window closes (24:00 for the end of a day).
+    h0 = state.start_hour or 0
+    h1 = 24 if state.end_hour is None else state.end_hour + 1
+    if state.start is not None and state.start == state.end:
+        return tr("window_hours", lang, day=state.start.isoformat(), start=f"{h0:02d}:00",
+                  end=f"{h1:02d}:00")
+    start = f"{state.start.isoformat()} {h0:02d}:00" if state.start else "…"
+    end = f"{state.end.isoformat()} {h1:02d}:00" if state.end else "…"
+    return tr("window", lang, start=start, end=end)
 
 
 def area_name(extract: Extract, area_id: str) -> str:
@@ -74,7 +88,7 @@ def describe_filter(extract: Extract, state: FilterState, lang: str = "zh") -> s
     parts = []
     for field, value in state.active():
         if field in ("start", "end"):
-            continue  # the period is printed on its own
+            continue  # the period (with its hours) is printed on its own
         if field == "areas":
             items = [f"{area_name(extract, a)}({a})" if extract.areas.idx_of(a) is not None
                      else a for a in sorted(value)]

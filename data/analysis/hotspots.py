@@ -75,7 +75,7 @@ import shapely
 from ..areas import AreaSet
 from ..coords import lonlat_to_mercator, mercator_to_lonlat
 from ..extract import Extract
-from ..filters import FilterState, day_start
+from ..filters import FilterState, window_span
 from ..queries import Query
 
 # (|z| threshold, class) from the weakest to the strongest, two-sided confidence.
@@ -548,10 +548,8 @@ class EmergingHotspots:
 
 
 def _period_bounds(q: Query, state: FilterState, periods: int) -> tuple[datetime, datetime]:
-    as_of = q.as_of(state)
-    end_day = min(state.end, as_of) if state.end is not None else as_of
-    stop = day_start(end_day + timedelta(days=1))
-    t0 = stop - timedelta(days=7 * periods) if state.start is None else day_start(state.start)
+    start, stop = window_span(state, q.as_of(state))
+    t0 = stop - timedelta(days=7 * periods) if start is None else start
     return t0, max(stop, t0)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from ..filters import FilterState, day_start
+from ..filters import FilterState, day_start, window_span
 from ..queries import Query
 from .change import Change, Span, change, change_by, counts_sql, cutoff, minus_year
 
@@ -36,6 +36,14 @@ def window_spans(q: Query, state: FilterState) -> tuple[Span, Span, Span] | None
     if state.start is None:
         return None
     as_of = q.as_of(state)
+    if state.has_hours():  # a playback frame: the span as it is, to the hour
+        t0, t1 = window_span(state, as_of)
+        assert t0 is not None
+        t1 = max(t0, t1)
+        cur = Span(t0, t1)
+        prev = Span(t0 - (t1 - t0), t0)
+        ly0 = day_start(minus_year(t0.date())) + (t0 - day_start(t0.date()))
+        return cur, prev, Span(ly0, ly0 + (t1 - t0))
     last = min(state.end, as_of) if state.end is not None else as_of
     first = state.start
     if last < first:
