@@ -37,6 +37,53 @@ class Viewport:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """The rows of one table behind a figure: a FROM clause and a WHERE predicate.
+
+    A figure counts its selection (or groups it, ``Grouping``); the records panel lists
+    the same selection (``data.records``), so the list and the figure cannot disagree.
+    ``table`` says what a row is (incidents, hazards, disputes, resources).
+    """
+
+    table: str
+    source: str
+    where: Predicate
+
+    def and_(self, sql: str, **params: object) -> Selection:
+        return Selection(self.table, self.source, self.where.and_(sql, **params))
+
+    def sql(self, columns: str) -> str:
+        return f"SELECT {columns} FROM {self.source} WHERE {self.where.sql}"
+
+    @property
+    def params(self) -> dict:
+        return self.where.params
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """A figure that counts a selection per key: the bars of a chart, the cells of a grid.
+
+    ``key`` is the SQL expression of a row's key; ``member(k)`` is the selection behind
+    the bar or cell ``k``.
+    """
+
+    selection: Selection
+    key: str
+
+    def counts_sql(self) -> str:
+        return (f"SELECT {self.key} AS k, count(*)::BIGINT AS n FROM {self.selection.source} "
+                f"WHERE {self.selection.where.sql} GROUP BY 1")
+
+    def keys_sql(self) -> str:
+        """Every selected row's key (for figures that count in numpy)."""
+        return self.selection.sql(f"{self.key} AS k")
+
+    def member(self, value: object) -> Selection:
+        return self.selection.and_(f"{self.key} = $grp_key", grp_key=value)
+
+
+@dataclass(frozen=True)
 class YearOverYear:
     month: str  # YYYY-MM
     current: int
@@ -93,6 +140,25 @@ def hazard_state_sql(pred: Predicate, as_of: date) -> tuple[str, dict]:
     return sql, {**pred.params, "hs_stop": day_start(as_of + timedelta(days=1))}
 
 
+OVERDUE_SQL = ("coalesce(deadline < $hs_asof AND state NOT IN ('rectified', 'verified'), "
+               "FALSE)")
+"""A hazard is overdue: not rectified or verified, and its deadline before the as-of day
+(no deadline: never). Over the rows of ``hazard_state_sql``; every figure uses this."""
+DAYS_OVERDUE_SQL = "CASE WHEN overdue THEN date_diff('day', deadline, $hs_asof) END"
+"""Whole days an overdue hazard is past its deadline (NULL unless overdue)."""
+LOCATED_SQL = "area_idx IS NOT NULL"
+"""Rows counted against an area (point in polygon, else their area_id)."""
+HOUR_KEY = "hour(reported_at)"
+
+
+def hazards_source(pred: Predicate, as_of: date) -> tuple[str, dict]:
+    """FROM clause of the hazards under ``pred`` with their ``state`` and ``overdue``
+    (``$hs_asof`` is the as-of day: ``DAYS_OVERDUE_SQL`` reads it too)."""
+    sql, params = hazard_state_sql(pred, as_of)
+    source = f"(SELECT s.*, {OVERDUE_SQL} AS overdue FROM ({sql}) s) AS hz"
+    return source, {**params, "hs_asof": as_of}
+
+
 class Query:
     """Figures for one extract. Create one per thread (it holds a cursor)."""
 
@@ -115,30 +181,80 @@ class Query:
         rows = self.con.execute(sql, params).fetchall()
         return int(rows[0][0] or 0) if rows else 0
 
+    def count(self, sel: Selection) -> int:
+        """How many rows ``sel`` holds (what a records list behind a figure counts)."""
+        return self._scalar(sel.sql("count(*)"), sel.params)
+
+    # ------------------------------------------------------------- selections
+    def incidents(self, state: FilterState) -> Selection:
+        return Selection("incidents", "incidents", self.where(state, "incidents"))
+
+    def hazards(self, state: FilterState) -> Selection:
+        """Hazards with their derived ``state`` and ``overdue``."""
+        source, params = hazards_source(self.where(state, "hazards", alias="h"),
+                                        self.as_of(state))
+        return Selection("hazards", source, Predicate("TRUE", params))
+
+    def disputes(self, state: FilterState) -> Selection:
+        return Selection("disputes", "disputes", self.where(state, "disputes"))
+
+    def resources(self, state: FilterState) -> Selection:
+        return Selection("resources", "resources", self.where(state, "resources"))
+
+    def available(self, state: FilterState) -> Selection:
+        """The available forces (the KPI tile and ``resources.available``)."""
+        return self.resources(state).and_("available")
+
+    def by_category(self, state: FilterState) -> Grouping:
+        return Grouping(self.incidents(state), "category")
+
+    def by_hour(self, state: FilterState) -> Grouping:
+        return Grouping(self.incidents(state), HOUR_KEY)
+
+    def located(self, state: FilterState) -> Selection:
+        return self.incidents(state).and_(LOCATED_SQL)
+
+    def area_members(self, area_idx: int, level: str | None) -> np.ndarray:
+        """The finest areas whose counts ``incidents_by_area(..., level)`` adds to
+        ``area_idx`` (itself alone without ``level``)."""
+        if level is None:
+            return np.asarray([area_idx], dtype=np.int64)
+        return np.flatnonzero(self.extract.areas.ancestor_at(level) == area_idx)
+
+    def in_area(self, state: FilterState, area_idx: int, level: str | None) -> Selection:
+        """The incidents behind one area's count in ``incidents_by_area(state, level)``."""
+        members = [int(i) for i in self.area_members(area_idx, level)]
+        return self.located(state).and_("list_contains($area_members, area_idx)",
+                                        area_members=members)
+
+    def density_cells(self, state: FilterState, view: Viewport) -> Grouping:
+        """Incidents keyed by the viewport pixel they fall in (``row * width + col``)."""
+        w, h = int(view.width), int(view.height)
+        sel = self.incidents(state).and_(
+            "mx >= $x0 AND mx < $x1 AND my >= $y0 AND my < $y1",
+            x0=view.x0, y0=view.y0, x1=view.x1, y1=view.y1,
+            cw=(view.x1 - view.x0) / w, ch=(view.y1 - view.y0) / h, w=w, h=h)
+        key = ("(least(CAST(floor((mx - $x0) / $cw) AS INTEGER), $w - 1)"
+               " + $w * least(CAST(floor((my - $y0) / $ch) AS INTEGER), $h - 1))::INTEGER")
+        return Grouping(sel, key)
+
     # ------------------------------------------------------------- incidents
     def incident_count(self, state: FilterState) -> int:
-        p = self.where(state, "incidents")
-        return self._scalar(f"SELECT count(*) FROM incidents WHERE {p.sql}", p.params)
+        return self.count(self.incidents(state))
 
     def unlocated_count(self, state: FilterState) -> int:
-        p = self.where(state, "incidents")
-        return self._scalar(
-            f"SELECT count(*) FROM incidents WHERE {p.sql} AND area_idx IS NULL", p.params)
+        return self.count(self.incidents(state).and_("area_idx IS NULL"))
 
     def incidents_by_category(self, state: FilterState) -> dict[str, int]:
-        p = self.where(state, "incidents")
-        rows = self._rows(f"SELECT category, count(*) FROM incidents WHERE {p.sql} GROUP BY 1",
-                          p.params)
-        return code_counts(rows, INCIDENT_CATEGORIES)
+        g = self.by_category(state)
+        return code_counts(self._rows(g.counts_sql(), g.selection.params), INCIDENT_CATEGORIES)
 
     def incidents_by_area(self, state: FilterState,
                           level: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(area indices, counts); ``level`` rolls the counts up (e.g. to towns)."""
-        p = self.where(state, "incidents")
-        res = self.con.execute(
-            f"SELECT area_idx, count(*)::BIGINT AS n FROM incidents WHERE {p.sql} "
-            "AND area_idx IS NOT NULL GROUP BY 1 ORDER BY 1", p.params).fetchnumpy()
-        idx = np.asarray(res["area_idx"], dtype=np.int64)
+        g = Grouping(self.located(state), "area_idx")
+        res = self.con.execute(f"{g.counts_sql()} ORDER BY 1", g.selection.params).fetchnumpy()
+        idx = np.asarray(res["k"], dtype=np.int64)
         n = np.asarray(res["n"], dtype=np.int64)
         if level is None or len(idx) == 0:
             return idx, n
@@ -178,9 +294,8 @@ class Query:
         return weeks, np.bincount(inv, weights=counts).astype(np.int64)
 
     def incidents_by_hour(self, state: FilterState) -> np.ndarray:
-        p = self.where(state, "incidents")
-        rows = self._rows(f"SELECT hour(reported_at), count(*) FROM incidents WHERE {p.sql} "
-                          "GROUP BY 1", p.params)
+        g = self.by_hour(state)
+        rows = self._rows(g.counts_sql(), g.selection.params)
         out = np.zeros(24, dtype=np.int64)
         for h, n in rows:
             out[int(h)] = int(n)
@@ -188,20 +303,11 @@ class Query:
 
     def density_grid(self, state: FilterState, view: Viewport) -> np.ndarray:
         """Incident counts binned to the viewport's pixels, ``grid[row, col]``, row 0 south."""
-        p = self.where(state, "incidents")
+        g = self.density_cells(state, view)
         w, h = int(view.width), int(view.height)
-        params = {**p.params, "x0": view.x0, "y0": view.y0, "x1": view.x1, "y1": view.y1,
-                  "cw": (view.x1 - view.x0) / w, "ch": (view.y1 - view.y0) / h, "w": w,
-                  "h": h}
         # DuckDB filters and computes each row's pixel; numpy counts them. A GROUP BY
         # over up to two million pixels is twice as slow as fetching the keys.
-        res = self.con.execute(
-            f"""SELECT (least(CAST(floor((mx - $x0) / $cw) AS INTEGER), $w - 1)
-                     + $w * least(CAST(floor((my - $y0) / $ch) AS INTEGER), $h - 1))::INTEGER
-                       AS k
-                FROM incidents
-                WHERE {p.sql} AND mx >= $x0 AND mx < $x1 AND my >= $y0 AND my < $y1""",
-            params).fetchnumpy()
+        res = self.con.execute(g.keys_sql(), g.selection.params).fetchnumpy()
         keys = np.asarray(res["k"], dtype=np.int64)
         return np.bincount(keys, minlength=w * h).astype(np.uint32).reshape(h, w)
 
@@ -234,20 +340,14 @@ class Query:
             RESOURCE_KINDS)
 
     def available_resources(self, state: FilterState) -> int:
-        p = self.where(state, "resources")
-        return self._scalar(f"SELECT count(*) FROM resources WHERE {p.sql} AND available",
-                            p.params)
+        return self.count(self.available(state))
 
     # ------------------------------------------------------------- hazards
     def hazard_states(self, state: FilterState) -> dict[str, dict[str, int]]:
         """Counts by (risk level, derived state) plus the overdue count per risk level."""
-        p = self.where(state, "hazards", alias="h")
-        as_of = self.as_of(state)
-        sql, params = hazard_state_sql(p, as_of)
-        rows = self._rows(
-            f"SELECT risk_level, state, count(*), count(*) FILTER (WHERE deadline < $hs_asof "
-            f"AND state NOT IN ('rectified', 'verified')) FROM ({sql}) GROUP BY 1, 2",
-            {**params, "hs_asof": as_of})
+        sel = self.hazards(state)
+        rows = self._rows(sel.sql("risk_level, state, count(*), count(*) FILTER (WHERE overdue)")
+                          + " GROUP BY 1, 2", sel.params)
         out: dict[str, dict[str, int]] = {}
         for level, st, n, overdue in rows:
             d = out.setdefault(str(level), {s: 0 for s in HAZARD_STATES} | {"overdue": 0})
@@ -294,11 +394,6 @@ class Query:
     def hazard_points(self, state: FilterState) -> dict[str, np.ndarray]:
         """Hazards with their derived state: mx, my, lon, lat, category, risk_level, state,
         overdue, hazard_id, name."""
-        p = self.where(state, "hazards", alias="h")
-        as_of = self.as_of(state)
-        sql, params = hazard_state_sql(p, as_of)
-        return self._points(
-            f"SELECT mx, my, lon, lat, category, risk_level, state, "
-            f"coalesce(deadline < $hs_asof AND state NOT IN ('rectified', 'verified'), FALSE) "
-            f"AS overdue, hazard_id, name FROM ({sql}) WHERE mx IS NOT NULL ORDER BY hazard_id",
-            {**params, "hs_asof": as_of})
+        sel = self.hazards(state).and_("mx IS NOT NULL")
+        return self._points(sel.sql("mx, my, lon, lat, category, risk_level, state, overdue, "
+                                    "hazard_id, name") + " ORDER BY hazard_id", sel.params)

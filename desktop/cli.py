@@ -58,6 +58,53 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", dest="as_of", type=_date, help="default: meta.extracted_at")
 
 
+def add_view_option(p: argparse.ArgumentParser) -> None:
+    """``--view NAME``: start from a saved view (视图 → 书签). ``_state`` reads it, so any
+    subcommand that opens its extract with ``_open_filtered`` (export, and playback once
+    it adds this option) honours it; explicit --from/--to/--area/--as-of still win."""
+    p.add_argument("--view", metavar="NAME",
+                   help="a saved view: its filter (and for --png its map extent and layers)")
+
+
+def add_unmask_options(p: argparse.ArgumentParser) -> None:
+    """``--unmask --operator NAME --reason TEXT``: all three together or none (``unmasking``
+    checks); the export then carries personal data, says so on every page, and its audit
+    line names the operator and the reason."""
+    p.add_argument("--unmask", action="store_true",
+                   help="include personal data unmasked (needs --operator and --reason)")
+    p.add_argument("--operator", metavar="NAME", help="who unmasks (written to the audit log)")
+    p.add_argument("--reason", metavar="TEXT", help="why (written to the audit log)")
+
+
+def unmasking(args: argparse.Namespace) -> dict[str, str] | None:
+    """{"operator", "reason"} for an unmasked export, None for a masked one; ValueError
+    unless --unmask, --operator and --reason are given together (and not blank)."""
+    given = (bool(args.unmask), args.operator is not None, args.reason is not None)
+    if not any(given):
+        return None
+    operator = " ".join((args.operator or "").split())
+    reason = " ".join((args.reason or "").split())
+    if not all(given) or not operator or len(reason) < 2:
+        raise ValueError("--unmask, --operator NAME and --reason TEXT go together: all three, "
+                         "or none (nothing is unmasked without a name and a reason)")
+    return {"operator": operator, "reason": reason}
+
+
+def saved_view(args: argparse.Namespace) -> Any:
+    """The saved view named by ``--view`` (None without it); ValueError when unknown."""
+    name = getattr(args, "view", None)
+    if not name:
+        return None
+    from data.saved_views import ViewStore
+
+    store = ViewStore()
+    view = store.get(name)
+    if view is None:
+        names = ", ".join(store.names()) or "none"
+        raise ValueError(f"no saved view named {name!r} (saved views: {names})")
+    return view
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cockpit", description="County command-centre cockpit")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -80,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="PDF: add one page per town (map, figures, overdue list)")
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
     _add_filters(p)
+    add_view_option(p)
+    add_unmask_options(p)
     p = sub.add_parser("demo", help="write the demo county extract")
     p.add_argument("--out", required=True)
     p.add_argument("--incidents", type=int, default=200_000)
@@ -203,10 +252,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def _state(args: argparse.Namespace, extract: Any) -> Any:
     from data.filters import FilterState
 
-    unknown = [a for a in args.area if extract.areas.idx_of(a) is None]
+    view = saved_view(args)
+    if view is None:
+        state = FilterState(as_of=args.as_of).with_window(args.start, args.end)
+    else:  # the view's filter, with what the command line says on top
+        state = view.filter.with_as_of(args.as_of or view.filter.as_of)
+        state = state.with_window(args.start or state.start, args.end or state.end)
+    if args.area or view is None:
+        state = state.with_areas(args.area)
+    unknown = sorted(a for a in state.areas if extract.areas.idx_of(a) is None)
     if unknown:
         raise ValueError(f"unknown area id(s): {', '.join(unknown)}")
-    return FilterState(as_of=args.as_of).with_window(args.start, args.end).with_areas(args.area)
+    return state
 
 
 def _open_filtered(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -351,6 +408,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not args.pdf and (args.paper or args.atlas):
         return _fail("--paper and --atlas apply to --pdf only")
     try:
+        who = unmasking(args)
+    except ValueError as exc:
+        return _fail(str(exc))
+    masked = who is None
+    try:
         ex, state = _open_filtered(args)
     except ValueError as exc:
         return _fail(str(exc))
@@ -363,7 +425,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             from .export_png import export_png
 
             try:
-                summary = export_png(args.extract, args.png, size, state, lang=args.lang)
+                summary = export_png(args.extract, args.png, size, state, lang=args.lang,
+                                     view=saved_view(args), personal_mark=not masked)
             except (RuntimeError, OSError) as exc:
                 return _fail(str(exc))
             action, out = "export_png", args.png
@@ -374,27 +437,29 @@ def cmd_export(args: argparse.Namespace) -> int:
             try:
                 summary = export_pdf(ex, state, args.pdf, lang=args.lang,
                                      paper=args.paper or "a4", atlas=args.atlas,
-                                     backdrop=backdrop)
+                                     backdrop=backdrop, masked=masked, audit_details=who)
             except (RuntimeError, OSError) as exc:
                 return _fail(f"cannot write {args.pdf}: {exc}")
             action, out = "export_pdf", args.pdf
         elif args.html:
             from exporters.html_map import export_html
 
-            summary = export_html(ex, state, args.html, lang=args.lang,
+            summary = export_html(ex, state, args.html, lang=args.lang, masked=masked,
                                   reference=_backdrop(ex, tiles=False).reference)
             action, out = "export_html", args.html
         else:
             from exporters.tables import export_xlsx
 
-            summary = export_xlsx(ex, state, args.xlsx, lang=args.lang)
+            summary = export_xlsx(ex, state, args.xlsx, lang=args.lang, masked=masked,
+                                  audit_details=who)
             action, out = "export_xlsx", args.xlsx
     finally:
         ex.close()
     if action not in ("export_xlsx", "export_pdf"):  # these exporters audit themselves
         from exporters.audit import audit
 
-        audit(action, {"extract": str(args.extract), "output": str(out),
+        audit(action, {"extract": str(args.extract), "output": str(out), "masked": masked,
+                       **(who or {}),
                        "summary": {k: v for k, v in summary.items()
                                    if isinstance(v, (int, float, str))}}, state)
     print(f"wrote {out}", file=sys.stderr)

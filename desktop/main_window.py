@@ -34,6 +34,7 @@ from layers.i18n import tr
 from widgets.filter_bar import FilterBar
 from widgets.theme import Theme, apply_theme, css, make_font
 
+from .analyst_tools import AnalystTools
 from .board import THEMES, CockpitBoard, scale_for
 from .playback_desk import DeskPlayback
 from .session import CockpitSession, ViewOptions
@@ -57,7 +58,7 @@ class CockpitWindow(QMainWindow):
         super().__init__(parent)
         if session is None:
             options = ViewOptions(lang=lang, theme=theme.name if theme else "dark")
-            session = CockpitSession(options, self)
+            session = CockpitSession(options, self, can_reveal=True)  # a desk may reveal
         self.session = session
         self.interactive = interactive
         self.scale = 1.0
@@ -71,6 +72,7 @@ class CockpitWindow(QMainWindow):
         self.playback = DeskPlayback(self.board)  # the play control above the timeline
         self._build()
         self._menus()
+        self.tools = AnalystTools(self)  # records, saved views, annotations, reveal, audit log
         session.filters.changed.connect(self._on_state)
         session.options.changed.connect(self._on_options)
         session.extract_changed.connect(self._on_extract)

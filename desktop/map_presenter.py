@@ -19,7 +19,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel
 
-from data.coords import lonlat_to_mercator
+from data.coords import lonlat_to_mercator, mercator_to_lonlat
 from data.extract import Extract
 from data.queries import Query, Viewport
 from layers.details import (
@@ -41,7 +41,8 @@ from .session import MAP_GROUPS, CockpitSession, ViewOptions
 
 GROUP_LAYERS = {"situation": ("incidents", "hotspots", "repeats", "choropleth"),
                 "resources": ("resources",), "hazards": ("hazards",)}
-_OWN_LAYERS = ("repeats", "dispatch")  # not part of a scene: kept when a scene is drawn
+# not part of a scene: kept when a scene is drawn
+_OWN_LAYERS = ("repeats", "dispatch", "records.selection", "annotations", "annotations.draft")
 
 
 class MapPresenter(QObject):
@@ -216,6 +217,11 @@ class MapPresenter(QObject):
         mx, my = lonlat_to_mercator([lon], [lat])
         self.canvas.zoom_to(float(mx[0]), float(my[0]), span_m)
 
+    def area_at_mercator(self, mx: float, my: float) -> str | None:
+        """The area a click at this map point selects (town or village by zoom)."""
+        lon, lat = mercator_to_lonlat([mx], [my])
+        return self._area_at(float(lon[0]), float(lat[0]))
+
     def _area_at(self, lon: float, lat: float) -> str | None:
         ex = self.session.extract
         if ex is None:
@@ -270,6 +276,10 @@ class MapPresenter(QObject):
             s.submit(details, token, lambda _ctx: resource_details(ex, key, lang), show,
                      self._job_failed)
             self.clear_dispatch()
+
+    def show_details(self, layer: str, key: str) -> None:
+        """The details card of one object, as a click on its symbol opens it."""
+        self._on_symbol(layer, key)
 
     def _show_dispatch(self, d: Any) -> None:
         self.details.show_dispatch(d)

@@ -163,12 +163,16 @@ class CockpitSession(QObject):
     open_finished = Signal()
 
     def __init__(self, options: ViewOptions | None = None, parent: QObject | None = None,
-                 threads: int = 2, settings_file: str | Path | None = None) -> None:
+                 threads: int = 2, settings_file: str | Path | None = None,
+                 can_reveal: bool = False) -> None:
         super().__init__(parent)
         self.settings_file = settings_file
         self._settings: Settings | None = None
         self.idle_checks: list[Callable[[], bool]] = []
         """More workers to wait for before a garbage collection (tile loaders...)."""
+        self.can_reveal = can_reveal
+        """Whether personal data may be revealed here (a desk workstation). False by
+        default: a session made for a wall, or for anything else, never can."""
         self.options = OptionsStore(options, self)
         i18n.set_language(self.options.value.lang)
         # connected first: every later observer already reads the new language

@@ -37,7 +37,9 @@ from layers.i18n import tr
 from widgets.theme import Theme, apply_theme, css, qcolor
 from widgets.wall_banner import WallBanner
 
+from .annotation_layer import AnnotationOverlay
 from .board import THEMES, CockpitBoard, scale_for
+from .bookmarks import apply_saved_view
 from .extract_watch import ReloadTracker, signature
 from .session import MAP_GROUPS, CockpitSession, ViewOptions
 from .wall_config import WallConfig, WallView, expand_views
@@ -97,6 +99,7 @@ class WallWindow(QWidget):
         self.board.map_toolbar.hide()
         self.replay = WallReplay(self.session, self.board.frame_ready, self)  # replay views
         self.replay.done.connect(self._replay_done)
+        self.annotations = AnnotationOverlay(self.session, self.board.canvas)  # shown, read-only
         self.banner = WallBanner(self.theme, self.scale, self)
         layout = QVBoxLayout(self)
         self._layout = layout
@@ -225,6 +228,10 @@ class WallWindow(QWidget):
         return self.views[self.view_index] if 0 <= self.view_index < len(self.views) else None
 
     def apply_view(self, view: WallView) -> None:
+        if view.saved and apply_saved_view(self.session, self.board, view.saved):
+            self._place_focus(view.focus)
+            self._update_banner()
+            return
         area = self._resolve_area(view.area)
         self.session.options.update(
             **{g: g in view.maps for g in MAP_GROUPS}, hotspots=view.hotspots,

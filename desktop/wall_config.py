@@ -37,6 +37,8 @@ class WallView:
     replay_step: str = "hour"
     replay_window: str = "sliding"
     replay_fps: float = 2.0
+    saved: str = ""
+    """A saved view (书签) by name: its filter, extent and layers replace maps/area/..."""
 
     def title(self, lang: str) -> str:
         return self.name_en if lang == "en" and self.name_en else self.name
@@ -122,13 +124,18 @@ def _view(raw: Any, n: int, warn: list[str]) -> WallView | None:
             warn.append(f"{where}.{key} = {v!r}: expected true or false")
             v = default
         flags[key] = v
+    saved = raw.get("view", "")
+    if not isinstance(saved, str):
+        warn.append(f"{where}.view = {saved!r}: expected the name of a saved view")
+        saved = ""
     known = {"name", "name_en", "maps", "area", "hotspots", "choropleth", "focus", "each_town",
-             *REPLAY_KEYS}
+             "view", *REPLAY_KEYS}
     for key in sorted(set(raw) - known):
         warn.append(f"{where}.{key}: unknown key, ignored")
     return WallView(name=name.strip(), name_en=str(raw.get("name_en", "")),
                     maps=tuple(maps) or ("situation",), area=str(raw.get("area", "") or ""),
-                    choropleth=choropleth, focus=focus, **flags, **_replay(raw, where, warn))
+                    choropleth=choropleth, focus=focus, saved=saved.strip(), **flags,
+                    **_replay(raw, where, warn))
 
 
 REPLAY_KEYS = ("replay", "replay_step", "replay_window", "replay_fps")

@@ -15,7 +15,6 @@ records: a failure is logged as a warning and reported by returning False.
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import json
 import logging
 import os
@@ -26,21 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from data.filters import FilterState
+from data.user_files import data_dir, os_user
 
-__all__ = ["LOG_NAME", "audit", "audit_log_path", "data_dir", "filter_json", "read_audit"]
+__all__ = ["LOG_NAME", "audit", "audit_log_path", "data_dir", "filter_json", "read_audit",
+           "read_audit_lines"]
 
 LOG_NAME = "audit.jsonl"
 _log = logging.getLogger(__name__)
-
-
-def data_dir() -> Path:
-    """The user data directory of the cockpit (not created here)."""
-    explicit = os.environ.get("COCKPIT_DATA_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
-    return base / "cockpit"
 
 
 def audit_log_path() -> Path:
@@ -62,13 +53,6 @@ def filter_json(state: FilterState | None) -> dict[str, Any] | None:
     return out
 
 
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError, ImportError):  # no login name and no passwd entry
-        return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
-
-
 def _plain(v: Any) -> Any:
     # Paths, dates and anything else odd become text rather than failing the line.
     return v.isoformat() if isinstance(v, date) else str(v)
@@ -85,7 +69,7 @@ def audit(action: str, what: Mapping[str, Any], filter_state: FilterState | None
     details = dict(what)
     record = {
         "when": datetime.now().astimezone().isoformat(timespec="milliseconds"),
-        "who": _user(),
+        "who": os_user(),
         "host": socket.gethostname(),
         "action": action,
         "output": details.pop("output", None),
@@ -122,3 +106,28 @@ def read_audit(path: str | os.PathLike[str] | None = None) -> list[dict[str, Any
     except FileNotFoundError:
         return []
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def read_audit_lines(path: str | os.PathLike[str] | None = None
+                     ) -> tuple[list[dict[str, Any]], int]:
+    """Every readable event, oldest first, and how many lines could not be read (a line
+    cut by a full disk, or edited by hand): a viewer shows the rest and says so."""
+    target = Path(path) if path is not None else audit_log_path()
+    try:
+        text = target.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return [], 0
+    events, bad = [], 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError:
+            bad += 1
+            continue
+        if isinstance(event, dict):
+            events.append(event)
+        else:
+            bad += 1
+    return events, bad

@@ -169,5 +169,7 @@ def title_html(region: str, classification: str | None, start: date | None, end:
     return ('<div class="ck-title" id="ck-title">'
             f"<h1>{html.escape(text('title', lang, region=region))}"
             + (f'<span class="ck-mark">{html.escape(mark)}</span>' if mark else "")
+            + ("" if masked else '<span class="ck-mark ck-personal" id="ck-personal">'
+               f'{html.escape(tr("personal_mark", lang))}</span>')
             + f'</h1><div class="ck-sub">{html.escape(maps)}</div>'
             f'<div class="ck-sub">{html.escape(sub)}</div></div>')

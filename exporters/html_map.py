@@ -30,13 +30,16 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from data.annotations import Annotation, AnnotationStore
 from data.coords import lonlat_to_mercator, mercator_to_lonlat
 from data.extract import Extract
 from data.filters import FilterState
-from data.privacy import mask_phone, mask_resource_name
+from data.privacy import mask_phone, mask_resource_name, mask_text
 from data.queries import Query, Viewport
 from data.reference import ReferenceLayer, ReferenceStyle
 from layers import styles
+from layers.annotations import COLORS as ANNOTATION_COLORS
+from layers.annotations import SYMBOLS as ANNOTATION_SYMBOLS
 from layers.backdrop import reference_geojson
 from layers.i18n import LANGUAGES, code_label, tr
 
@@ -307,12 +310,30 @@ class MapData:
                 "resources_unavailable": d["resources"]["available"].count(False)
                 if d["resources"] else 0,
                 "hazards": self.count("hazards"),
-                "towns": areas.get("town", 0), "villages": areas.get("village", 0)}
+                "towns": areas.get("town", 0), "villages": areas.get("village", 0),
+                "annotations": len(d["annotations"]["items"]) if d.get("annotations") else 0}
+
+
+def _annotations(notes: Sequence[Annotation], lang: str, masked: bool) -> dict[str, Any] | None:
+    """The annotations (标注) as the page's script draws them (notes masked unless told)."""
+    if not notes:
+        return None
+    items = [{"kind": a.kind, "purpose": a.purpose, "points": [list(p) for p in a.points],
+              "anchor": list(a.anchor()), "note": (mask_text(a.note) if masked else a.note),
+              "who": a.updated_by or a.created_by,
+              "when": (a.updated_at or a.created_at).replace("T", " ")[:16]} for a in notes]
+    return {"items": items,
+            "colors": {p: hex_color(c) for p, c in ANNOTATION_COLORS.items()},
+            "symbols": dict(ANNOTATION_SYMBOLS),
+            "labels": {p: code_label("annotation_purpose", p, lang) for p in ANNOTATION_COLORS},
+            "words": {"note": tr("col_note", lang), "who": tr("col_who", lang),
+                      "when": tr("col_when", lang)}}
 
 
 def map_data(extract: Extract, state: FilterState, lang: str = "zh", masked: bool = True,
-             villages: bool = True) -> MapData:
-    """Gather the three maps of ``state`` from the query API (masked unless told)."""
+             villages: bool = True, annotations: Sequence[Annotation] = ()) -> MapData:
+    """Gather the three maps of ``state`` from the query API (masked unless told), and the
+    command centre's annotations."""
     q = Query(extract)
     as_of = q.as_of(state)
     resources = _resources(q, state, lang, masked)
@@ -347,7 +368,7 @@ def map_data(extract: Extract, state: FilterState, lang: str = "zh", masked: boo
             "resources": resources if resources["id"] else None,
             "hazards": hazards if hazards["id"] else None,
             "style": {"resources": _resource_style(lang), "hazards": _hazard_style(lang)},
-            "areas": areas}
+            "areas": areas, "annotations": _annotations(annotations, lang, masked)}
     kinds = [k for k in styles.RESOURCE_STYLE if k in set(resources["kind"])]
     return MapData(data, mode, incidents, kinds, _period(q, state, as_of), as_of)
 
@@ -410,6 +431,8 @@ def _page(extract: Extract, md: MapData, lang: str, masked: bool, tiles: str | N
             kind: group(f"{tr('map_resources', lang)} · {code_label('resource_kind', kind, lang)}",
                         show=kind in SHOWN_RESOURCE_KINDS)
             for kind in md.resource_kinds}
+    if d.get("annotations"):
+        groups["annotations"] = group(tr("layer_annotations", lang))
     folium.LayerControl(collapsed=False).add_to(m)
 
     fig = m.get_root()
@@ -435,7 +458,8 @@ def _page(extract: Extract, md: MapData, lang: str, masked: bool, tiles: str | N
 def export_html(extract: Extract, state: FilterState, path: str | Path, lang: str = "zh",
                 tiles: str | None = None, masked: bool = True, *,
                 tile_attribution: str | None = None, villages: bool = True,
-                reference: Sequence[ReferenceLayer] = ()) -> dict[str, Any]:
+                reference: Sequence[ReferenceLayer] = (),
+                annotations: Sequence[Annotation] | None = None) -> dict[str, Any]:
     """Write the interactive map of ``state`` to ``path``; return what was drawn.
 
     ``tiles`` is an XYZ URL template the user configured (an intranet server,
@@ -443,6 +467,8 @@ def export_html(extract: Extract, state: FilterState, path: str | Path, lang: st
     ``masked`` masks personal names and phones; recording an unmasked export in
     the audit log is the caller's duty (it knows who asked, and why). ``reference``
     layers (``data.reference``) are drawn under the data, each in the layer control.
+    ``annotations`` (None: the region's, from the user's ``annotations.json``) are drawn
+    in their group.
     """
     t0 = time.perf_counter()
     if lang not in LANGUAGES:
@@ -452,7 +478,9 @@ def export_html(extract: Extract, state: FilterState, path: str | Path, lang: st
         raise ValueError("tiles must be an http(s) or cockpit-tiles URL template with "
                          "{z}, {x} and {y}")
     path = Path(path)
-    md = map_data(extract, state, lang, masked, villages)
+    if annotations is None:
+        annotations = AnnotationStore().of_region(extract.region_name)
+    md = map_data(extract, state, lang, masked, villages, annotations)
     page = _page(extract, md, lang, masked, tiles, tile_attribution, reference)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")

@@ -16,7 +16,9 @@ A3 landscape (two columns):
    disputes by town;
 5. coverage of hazards by the nearest available forces: a map of the forces with the
    gaps marked, and the list of gaps;
-6. with ``atlas="town"``: one page per town (those the filter touches), each with the
+6. the command centre's annotations (标注: zones, lines, markers with a note) drawn on
+   the situation maps and listed after the first one (kind, note, who, when, where);
+7. with ``atlas="town"``: one page per town (those the filter touches), each with the
    town's own map, key figures and overdue list ("and N more" when it is long).
 
 Every figure and layer is the one the screen shows for the same state (``layers``);
@@ -54,11 +56,13 @@ from data.analysis.mediation import mediation
 from data.analysis.rectification import rectification
 from data.analysis.repeats import RepeatPlaces, repeat_places
 from data.analysis.window_change import window_change
+from data.annotations import Annotation, AnnotationStore
 from data.coords import lonlat_to_mercator
 from data.extract import Extract
 from data.filters import FilterState
 from data.queries import Query, Viewport
 from layers import dashboard
+from layers.annotations import annotation_layer, annotation_table
 from layers.backdrop import Backdrop
 from layers.briefing import (
     GAP_ROWS,
@@ -119,6 +123,8 @@ class _Settings:
     masked: bool
     generated: datetime
     backdrop: Backdrop | None = None
+    annotations: tuple[Annotation, ...] = ()
+    """The region's annotations (标注): drawn on the situation maps and listed."""
 
 
 # ----------------------------------------------------------------------------- geometry
@@ -182,7 +188,8 @@ def _on_own_cursor(extract: Extract, work: Callable[[Query], Any]) -> Any:
 
 
 def _situation_builder(extract: Extract, state: FilterState, lang: str, hazards: bool = False,
-                       detail: tuple[float, float, float, float] | None = None
+                       detail: tuple[float, float, float, float] | None = None,
+                       notes: Sequence[Annotation] = ()
                        ) -> Callable[[Viewport], Sequence[LayerSpec]]:
     """The situation map's layers. With ``detail`` (an atlas page's area), the area outlines
     are those of a view on that area itself: a town narrower than the village threshold
@@ -190,8 +197,12 @@ def _situation_builder(extract: Extract, state: FilterState, lang: str, hazards:
     options = SceneOptions(situation=True, resources=False, hazards=hazards, hotspots=True,
                            repeats=False, lang=lang, dark=False)
 
+    marks = annotation_layer(notes, lang)
+
     def build(view: Viewport) -> Sequence[LayerSpec]:
         layers = _on_own_cursor(extract, lambda q: build_scene(q, state, view, options).layers)
+        if marks is not None:
+            layers = (*layers, marks)
         if detail is None or detail[2] - detail[0] >= VILLAGE_VIEW_M:
             return layers
         areas = area_layers(extract, state, Viewport(*detail, view.width, view.height), None,
@@ -283,7 +294,8 @@ def _maps(extract: Extract, q: Query, state: FilterState, c: _Content, s: _Setti
     bounds = _bounds(extract, q, state)
     situation = MapBlock(tr("map_situation_title", lang,
                             window=dashboard.window_text(state, lang)),
-                         _situation_builder(extract, state, lang), bounds, (),
+                         _situation_builder(extract, state, lang, notes=s.annotations), bounds,
+                         (),
                          min_mm=110.0, focus=_focus(extract, state), empty=tr("no_data", lang),
                          lang=lang, backdrop=s.backdrop)
     coverage = MapBlock(tr("map_coverage_title", lang, km=f"{f.coverage.radius_km:g}"),
@@ -314,6 +326,7 @@ def _main_blocks(extract: Extract, q: Query, state: FilterState, c: _Content,
                    max(30.0, 5.2 * len(c.categories.labels))),
              _table(category_change_table(f, lang), s)], (1.0, 1.05)),
         maps[0],
+        *([_table(annotation_table(s.annotations, extract, lang), s)] if s.annotations else []),
         Row([Chart(c.hours.title, lambda ctx, r: paint_bars(ctx, c.hours, r, empty), 32.0),
              Chart(c.weekdays.title, lambda ctx, r: paint_bars(ctx, c.weekdays, r, empty),
                    32.0)], (2.0, 1.0)),
@@ -384,7 +397,8 @@ def _atlas_blocks(extract: Extract, q: Query, towns: Sequence[_Town], s: _Settin
                 MapBlock(tr("map_situation_title", lang,
                             window=dashboard.window_text(t.state, lang)),
                          _situation_builder(extract, t.state, lang, hazards=True,
-                                            detail=_town_bounds(extract, t.state)),
+                                            detail=_town_bounds(extract, t.state),
+                                            notes=s.annotations),
                          _town_bounds(extract, t.state), (), min_mm=80.0,
                          max_mm=112.0 if one_column else None, focus=_focus(extract, t.state),
                          empty=tr("no_data", lang), lang=lang, backdrop=s.backdrop),
@@ -437,6 +451,26 @@ def _paint_margins(ctx: Ctx, paper: Paper, page: int, total: int, marking: str, 
     p.drawText(foot, int(Qt.AlignmentFlag.AlignCenter), marking)
 
 
+def _paint_personal_mark(ctx: Ctx, paper: Paper) -> None:
+    """An unmasked briefing says so on every page: "含个人信息 / Contains personal data" in
+    the alarm colour, boxed, at the top centre."""
+    p, s = ctx.painter, ctx.style
+    text = tr("personal_mark", ctx.lang)
+    font_size = s.size_body
+    fm = ctx.metrics(font_size, True)
+    w, h = fm.horizontalAdvance(text) + ctx.mm(4), ctx.mm(paper.header - 3)
+    box = QRectF(ctx.mm(paper.width / 2) - w / 2, ctx.mm(paper.margin), w, h)
+    p.save()
+    pen = QPen(qcolor(s.marking))
+    pen.setWidthF(ctx.mm(0.4))
+    p.setPen(pen)
+    p.setBrush(qcolor((255, 235, 238, 255)))
+    p.drawRect(box)
+    p.setFont(ctx.font(font_size, True))
+    p.drawText(box, int(Qt.AlignmentFlag.AlignCenter), text)
+    p.restore()
+
+
 class _PdfFile:
     """A writer and its painter on ``target``; ``close`` ends the painter (writes the file)."""
 
@@ -481,6 +515,8 @@ def _paint(pdf: _PdfFile, blocks: list[Block], s: _Settings, marking: str, marke
         if n > 1:
             pdf.writer.newPage()
         _paint_margins(ctx, s.paper, n, len(pages), marking, marked, region_line, generated)
+        if not s.masked:
+            _paint_personal_mark(ctx, s.paper)
         for placed in page:
             painter.save()
             painter.setClipRect(placed.rect.adjusted(-ctx.mm(1), -ctx.mm(1), ctx.mm(1),
@@ -501,11 +537,16 @@ def _repeats(extract: Extract, state: FilterState) -> RepeatPlaces:
 def export_pdf(extract: Extract, state: FilterState, path: str | os.PathLike[str],
                lang: str = "zh", paper: str = "a4", atlas: str | None = None,
                masked: bool = True, generated_at: datetime | None = None,
-               backdrop: Backdrop | None = None) -> dict[str, Any]:
+               backdrop: Backdrop | None = None,
+               annotations: Sequence[Annotation] | None = None,
+               audit_details: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write the briefing for ``state`` to ``path`` (see the module docstring); audited.
 
     ``backdrop``: the base map's tiles (fetched as the maps are painted) and the reference
-    layers drawn under every map.
+    layers drawn under every map. ``annotations``: drawn on the situation maps and listed
+    after the first one; None reads the region's from the user's ``annotations.json``.
+    An unmasked briefing (``masked=False``) is marked on every page; ``audit_details``
+    (who unmasked it, and why) go into its audit line.
 
     Returns ``{"path", "pages", "paper", "atlas", "towns", "lang", "masked", "bytes",
     "seconds", "as_of", "audited"}``. Raises ValueError for a wrong argument and OSError
@@ -520,8 +561,11 @@ def export_pdf(extract: Extract, state: FilterState, path: str | os.PathLike[str
     t0 = time.perf_counter()
     target = Path(path).expanduser().resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
+    if annotations is None:
+        annotations = AnnotationStore().of_region(extract.region_name)
     settings = _Settings(lang, PAPERS[paper], masked,
-                         (generated_at or datetime.now()).replace(microsecond=0), backdrop)
+                         (generated_at or datetime.now()).replace(microsecond=0), backdrop,
+                         tuple(annotations))
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     window = dashboard.window_text(state, lang)
     title = f"{tr('pdf_title', lang, region=_region_title(extract, state, lang))} {window}"
@@ -567,9 +611,10 @@ def export_pdf(extract: Extract, state: FilterState, path: str | os.PathLike[str
     result: dict[str, Any] = {
         "path": str(target), "pages": pages, "paper": paper, "atlas": atlas,
         "towns": len(towns), "lang": lang, "masked": masked, "bytes": size, "as_of": as_of,
+        "annotations": len(settings.annotations),
         "seconds": round(time.perf_counter() - t0, 3)}
     result["audited"] = audit("export_pdf", {
         "output": str(target), "extract": str(extract.path), "as_of": as_of, "lang": lang,
         "masked": masked, "paper": paper, "atlas": atlas, "pages": pages, "bytes": size,
-        "classification": extract.classification}, state)
+        "classification": extract.classification, **(audit_details or {})}, state)
     return result

@@ -168,7 +168,7 @@ def _labels(ctx: Ctx, d: LabelsDrawable, f: MapFrame) -> None:
             continue
         text = printable(d.texts[i])
         w, h = fm.horizontalAdvance(text), fm.height()
-        box = QRectF(x - w / 2 - pad, y - h / 2, w + 2 * pad, h)
+        box = QRectF(x - w / 2 - pad, y - h / 2 - ctx.mm(d.offset * SYMBOL_MM), w + 2 * pad, h)
         if not f.rect.contains(box) or any(box.intersects(o) for o in taken):
             continue
         taken.append(box.adjusted(-pad, -pad, pad, pad))

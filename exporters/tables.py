@@ -130,6 +130,7 @@ def tables_for(extract: Extract, state: FilterState, lang: str = "zh", masked: b
     t = words(lang)
 
     overview = [
+        *([("privacy", tr("personal_mark", lang))] if not masked else []),
         ("region", extract.region_name),
         *([("classification", extract.classification)] if extract.classification else []),
         ("period_start", state.start or t["unbounded"]),
@@ -301,7 +302,8 @@ def _type_format(v: Any) -> str:
     return _FORMATS[INT] if isinstance(v, int) else "General"
 
 
-def _write_sheet(wb: Workbook, table: Table, classification: str | None) -> None:
+def _write_sheet(wb: Workbook, table: Table, classification: str | None,
+                 personal: str | None = None) -> None:
     """One sheet: bold header row, frozen, with a filter; widths from the content."""
     ws = wb.create_sheet(table.title[:31])
     widths = [_width(h, LABEL) for h in table.headers]
@@ -320,6 +322,8 @@ def _write_sheet(wb: Workbook, table: Table, classification: str | None) -> None
     ws.print_title_rows = "1:1"
     if classification:  # the marking is printed on every page (extract-schema.md)
         ws.oddHeader.center.text = ws.evenHeader.center.text = classification
+    if personal:  # an unmasked workbook says so on every printed page too
+        ws.oddHeader.right.text = ws.evenHeader.right.text = personal
     head = []
     for h in table.headers:
         cell = _cell(ws, h, LABEL)
@@ -341,17 +345,22 @@ def _replace_atomically(target: Path, write: Callable[[Path], None]) -> None:
 
 
 def _record(action: str, extract: Extract, state: FilterState, output: Any, as_of: date,
-            lang: str, masked: bool, tables: list[Table]) -> bool:
+            lang: str, masked: bool, tables: list[Table],
+            extra: dict[str, Any] | None = None) -> bool:
     # The as-of day is logged resolved: a state without one means the extract's day.
     return audit(action, {"output": output, "extract": str(extract.path),
                           "as_of": as_of.isoformat(), "lang": lang, "masked": masked,
-                          "rows": {t.key: len(t.rows) for t in tables}}, state)
+                          "rows": {t.key: len(t.rows) for t in tables}, **(extra or {})},
+                 state)
 
 
 def export_xlsx(extract: Extract, state: FilterState, path: str | os.PathLike[str],
-                lang: str = "zh", masked: bool = True) -> dict[str, Any]:
+                lang: str = "zh", masked: bool = True,
+                audit_details: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write every table to one workbook (one sheet each) and record it in the audit log.
 
+    An unmasked workbook (``masked=False``) says so first in its overview and in every
+    sheet's page header; ``audit_details`` (who unmasked it, and why) go into the log.
     Returns ``{"path", "sheets": {title: rows}, "as_of", "lang", "masked", "audited"}``.
     """
     target = Path(path).expanduser().resolve()
@@ -360,14 +369,15 @@ def export_xlsx(extract: Extract, state: FilterState, path: str | os.PathLike[st
     wb = Workbook(write_only=True)
     wb.properties.creator = "cockpit"  # not the user's name: the audit log has that
     wb.properties.title = f"{extract.region_name} {tables[0].title}"
+    personal = None if masked else tr("personal_mark", lang)
     for table in tables:
-        _write_sheet(wb, table, extract.classification)
+        _write_sheet(wb, table, extract.classification, personal)
     _replace_atomically(target, lambda tmp: wb.save(tmp))
     as_of = Query(extract).as_of(state)
     return {"path": str(target), "sheets": {t.title: len(t.rows) for t in tables},
             "as_of": as_of.isoformat(), "lang": lang, "masked": masked,
             "audited": _record("export_xlsx", extract, state, str(target), as_of, lang,
-                               masked, tables)}
+                               masked, tables, audit_details)}
 
 
 def _csv_text(v: Any, kind: str) -> Any:

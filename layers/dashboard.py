@@ -22,7 +22,7 @@ import numpy as np
 from data.analysis.change import change
 from data.analysis.hotspots import area_hotspots
 from data.analysis.mediation import mediation
-from data.analysis.rectification import rectification
+from data.analysis.rectification import ACTIVE_STATES, DONE_STATES, rectification
 from data.extract import Extract
 from data.filters import FilterState
 from data.queries import Query
@@ -99,6 +99,21 @@ def header(extract: Extract, q: Query, state: FilterState, lang: str | None = No
                   window_text(state, lang))
 
 
+def period_state(state: FilterState) -> FilterState:
+    """The state of the period tiles: anchored at the as-of day, not cut by the window."""
+    return dataclasses.replace(state, start=None, end=None)
+
+
+def category_state(state: FilterState) -> FilterState:
+    """The state of the category chart: without its own field (cross-filtering)."""
+    return state.without("incident_categories")
+
+
+MEDIATION_STAGES = ("village", "town", "county")
+"""The mediation funnel's stages: the levels a dispute's path reached."""
+PERIOD_TILES = (("day", "kpi_today"), ("week", "kpi_week"), ("month", "kpi_month"))
+
+
 # ----------------------------------------------------------------------------- KPIs
 def kpis(q: Query, state: FilterState, lang: str | None = None,
          rect: object | None = None, med: object | None = None) -> tuple[KpiSpec, ...]:
@@ -106,14 +121,14 @@ def kpis(q: Query, state: FilterState, lang: str | None = None,
     rectification, mediation and forces."""
     out: list[KpiSpec] = []
     # The period tiles are anchored at the as-of day; the time window does not cut them.
-    anchored = dataclasses.replace(state, start=None, end=None)
-    for period, key in (("day", "kpi_today"), ("week", "kpi_week"), ("month", "kpi_month")):
+    anchored = period_state(state)
+    for period, key in PERIOD_TILES:
         c = change(q, anchored, period, to_date=True)
         out.append(KpiSpec(key, tr(key, lang), _n(c.current), c.yoy_pct, tr("yoy", lang),
                            tr("kpi_last_year", lang, n=_n(c.last_year))))
     r = rect if rect is not None else rectification(q, state)
-    active = r.by_state["open"] + r.by_state["rectifying"]
-    major_active = r.major_by_state["open"] + r.major_by_state["rectifying"]
+    active = sum(r.by_state[s] for s in ACTIVE_STATES)
+    major_active = sum(r.major_by_state[s] for s in ACTIVE_STATES)
     out.append(KpiSpec("open_hazards", tr("kpi_open_hazards", lang), _n(active),
                        detail=tr("kpi_open_detail", lang, major=_n(major_active),
                                  open=_n(r.by_state["open"])),
@@ -124,7 +139,7 @@ def kpis(q: Query, state: FilterState, lang: str | None = None,
                        detail=tr("kpi_overdue_detail", lang, days=_n(longest)) if overdue else "",
                        alarm=overdue > 0))
     major_total = sum(r.major_by_state.values())
-    major_done = r.major_by_state["rectified"] + r.major_by_state["verified"]
+    major_done = sum(r.major_by_state[s] for s in DONE_STATES)
     out.append(KpiSpec("major_rate", tr("kpi_major_rate", lang),
                        _pct(major_done / major_total if major_total else None),
                        detail=tr("kpi_rate_detail", lang, done=_n(major_done),
@@ -148,7 +163,7 @@ def mediation_kpi(med: object, lang: str | None = None) -> KpiSpec:
 
 # ----------------------------------------------------------------------------- charts
 def category_chart(q: Query, state: FilterState, lang: str | None = None) -> BarSpec:
-    counts = q.incidents_by_category(state.without("incident_categories"))
+    counts = q.incidents_by_category(category_state(state))
     codes = [c for c in INCIDENT_CATEGORIES if counts.get(c)] + sorted(
         c for c in counts if c not in INCIDENT_CATEGORIES and counts[c])
     codes.sort(key=lambda c: -counts[c])
@@ -247,7 +262,7 @@ def overdue_table(q: Query, state: FilterState, rect: object, lang: str | None =
 
 def rectification_funnel(rect: object, lang: str | None = None) -> FunnelSpec:
     total = sum(rect.by_state.values())
-    done = rect.by_state["rectified"] + rect.by_state["verified"]
+    done = sum(rect.by_state[s] for s in DONE_STATES)
     return FunnelSpec("rect_funnel", tr("chart_rect_funnel", lang),
                       (tr("stage_hazards", lang), tr("stage_rectified", lang),
                        tr("stage_verified", lang)),
@@ -260,7 +275,7 @@ def rectification_funnel(rect: object, lang: str | None = None) -> FunnelSpec:
 
 def mediation_funnel(med: object, lang: str | None = None) -> FunnelSpec:
     f = med.funnel
-    levels = ("village", "town", "county")
+    levels = MEDIATION_STAGES
     return FunnelSpec("med_funnel", tr("chart_med_funnel", lang),
                       tuple(tr(f"stage_{lv}", lang) for lv in levels),
                       tuple(int(f.reached[lv]) for lv in levels),

@@ -18,8 +18,9 @@ from data.coords import lonlat_to_mercator
 from data.extract import Extract
 from data.filters import FilterState
 from data.nearest import nearest_resources
-from data.privacy import mask_phone, mask_resource_name
+from data.privacy import mask_phone, mask_resource_name, mask_text
 from data.queries import Query
+from data.reveal import is_personal
 
 from .drawables import LayerSpec, LegendEntry, Lines, Points
 from .i18n import code_label, tr
@@ -35,6 +36,10 @@ class Details:
     rows: tuple[tuple[str, str], ...]
     lon: float | None = None
     lat: float | None = None
+    record: tuple[str, str] | None = None
+    """(table, id) of the object shown."""
+    personal: tuple[tuple[int, str], ...] = ()
+    """(row, field) of the rows holding masked personal data (a desk may reveal them)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,8 @@ class Dispatch:
     layer: LayerSpec
     text: str
     """The list as plain text, for the clipboard (already masked)."""
+    kinds: tuple[str, ...] = ()
+    """The resource kind of each row (a name is personal for person kinds only)."""
 
 
 def _fmt(v: Any) -> str:
@@ -83,12 +90,15 @@ def incident_details(extract: Extract, incident_id: str, lang: str | None = None
              "lon, lat FROM incidents WHERE incident_id = ?", incident_id)
     if r is None:
         return None
+    address = mask_text(r["address"])  # a caller's number written into the address
     rows = ((tr("f_time", lang), _fmt(r["reported_at"])),
             (tr("f_category", lang), code_label("incident_category", r["category"], lang)),
             (tr("f_status", lang), code_label("incident_status", r["status"], lang)),
-            (tr("f_address", lang), _fmt(r["address"])),
+            (tr("f_address", lang), _fmt(address)),
             (tr("f_area", lang), _area_name(extract, r["area_idx"])))
-    return Details(tr("details_incident", lang, id=incident_id), rows, r["lon"], r["lat"])
+    personal = ((3, "address"),) if address != r["address"] else ()
+    return Details(tr("details_incident", lang, id=incident_id), rows, r["lon"], r["lat"],
+                   ("incidents", incident_id), personal)
 
 
 def hazard_details(q: Query, state: FilterState, hazard_id: str,
@@ -127,7 +137,10 @@ def resource_details(extract: Extract, resource_id: str, lang: str | None = None
             (tr("f_headcount", lang), _fmt(r["headcount"])),
             (tr("f_available", lang), tr("no" if r["available"] is False else "yes", lang)),
             (tr("f_area", lang), _area_name(extract, r["area_idx"])))
-    return Details(tr("details_resource", lang, id=resource_id), rows, r["lon"], r["lat"])
+    personal = tuple((i, f) for i, f in ((1, "name"), (2, "phone"))
+                     if masked and r[f] and is_personal("resources", f, r["kind"]))
+    return Details(tr("details_resource", lang, id=resource_id), rows, r["lon"], r["lat"],
+                   ("resources", resource_id), personal)
 
 
 def _distance(m: float) -> str:
@@ -161,7 +174,7 @@ def dispatch(extract: Extract, lon: float, lat: float, origin: str, k: int = 5,
     text = "\n".join([tr("dispatch_text", lang, origin=origin)] + [
         f"{i + 1}. {r[0]} {r[1]} {r[2]} {r[3]}" for i, r in enumerate(rows)]
         if rows else [tr("dispatch_text", lang, origin=origin), tr("dispatch_none", lang)])
-    return Dispatch(origin, lon, lat, table, layer, text)
+    return Dispatch(origin, lon, lat, table, layer, text, tuple(f["kind"] for f in found))
 
 
 def dispatch_for_incident(extract: Extract, incident_id: str, k: int = 5,

@@ -62,6 +62,8 @@ class Labels:
     color: RGBA = (230, 230, 230, 255)
     halo: RGBA = (0, 0, 0, 180)
     z: int = 40
+    offset: float = 0.0
+    """Reference points the text sits above its point (a note beside a symbol, not on it)."""
 
 
 @dataclass(frozen=True)

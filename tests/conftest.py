@@ -1,4 +1,5 @@
-"""Shared test set-up: every test gets its own cache directory."""
+"""Shared test set-up: every test gets its own cache directory and user data directory
+(saved views, annotations and the audit log never touch the real home)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def _private_cache(tmp_path_factory: pytest.TempPathFactory,
                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COCKPIT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("COCKPIT_DATA_DIR", str(tmp_path_factory.mktemp("userdata")))
 
 
 @pytest.fixture(autouse=True)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from .records_menu import offer_records, wants_records
 from .theme import DARK, Theme, TitleLabel, make_font, signals_blocked, table_style_sheet
 
 AreaRow = tuple[str, str, str | None, str | None]
@@ -15,6 +17,8 @@ AreaRow = tuple[str, str, str | None, str | None]
 
 class AreaTree(QWidget):
     area_selected = Signal(str)
+    records_requested = Signal(str, str)
+    """("area", area id): the incidents of an area (Ctrl+click or the context menu)."""
 
     def __init__(self, title: str = "", theme: Theme = DARK, scale: float = 1.0,
                  parent: QWidget | None = None) -> None:
@@ -25,6 +29,9 @@ class AreaTree(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderHidden(True)
         self.tree.itemClicked.connect(self._clicked)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._on_context_menu)
+        self.records_enabled = False
         self._items: dict[str, QTreeWidgetItem] = {}
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -69,7 +76,18 @@ class AreaTree(QWidget):
         return self._items.get(area_id)
 
     def _clicked(self, item: QTreeWidgetItem, _col: int) -> None:
-        self.area_selected.emit(str(item.data(0, Qt.ItemDataRole.UserRole)))
+        area_id = str(item.data(0, Qt.ItemDataRole.UserRole))
+        if self.records_enabled and wants_records(QGuiApplication.keyboardModifiers()):
+            self.records_requested.emit("area", area_id)
+        else:
+            self.area_selected.emit(area_id)
+
+    def _on_context_menu(self, pos: QPoint) -> None:
+        item = self.tree.itemAt(pos)
+        if item is not None and self.records_enabled:
+            area_id = str(item.data(0, Qt.ItemDataRole.UserRole))
+            offer_records(self, self.tree.viewport().mapToGlobal(pos),
+                          lambda: self.records_requested.emit("area", area_id))
 
     def set_title(self, text: str) -> None:
         self._title.setText(text)

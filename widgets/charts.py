@@ -31,11 +31,20 @@ from html import escape
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QFont,
+    QFontMetricsF,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+)
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
 from layers.panels import BarSpec, FunnelSpec, LineSpec, format_value
 from painting.funnel import FunnelStyle, paint_funnel
+from widgets.records_menu import offer_records, wants_records
 from widgets.theme import (
     DARK,
     RGBA,
@@ -173,15 +182,19 @@ def _style_plot(pw: pg.PlotWidget, theme: Theme, factor: float) -> QFont:
 
 # --------------------------------------------------------------------------------------
 class BarChart(_Panel):
-    """Draws a ``BarSpec``; emits ``bar_clicked(field, key)``."""
+    """Draws a ``BarSpec``; emits ``bar_clicked(field, key)``, and
+    ``records_requested(spec key, bar key)`` on Ctrl+click or the context menu."""
 
     bar_clicked = Signal(str, str)
+    records_requested = Signal(str, str)
 
     def __init__(self, spec: BarSpec | None = None, theme: Theme = DARK, scale: float = 1.0,
                  parent: QWidget | None = None) -> None:
         self._plot = _new_plot()
         super().__init__(self._plot, theme, scale, parent)
         self._spec: BarSpec | None = None
+        self.records_enabled = False
+        """Whether bars offer their records (Ctrl+click, context menu)."""
         self._totals = np.zeros(0)
         self._labels: list[pg.TextItem] = []
         self._bars: list[pg.BarGraphItem] = []  # kept for updates in place (see _update)
@@ -412,13 +425,22 @@ class BarChart(_Panel):
         return i
 
     def _on_click(self, ev: object) -> None:
-        if ev.button() != Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
-            return
+        button = ev.button()  # type: ignore[attr-defined]
         i = self._index_at(ev.scenePos())  # type: ignore[attr-defined]
         s = self._spec
-        if i is None or s is None or s.field is None or i >= len(s.keys):
+        if i is None or s is None or i >= len(s.keys):
             return
-        self.bar_clicked.emit(s.field, s.keys[i])
+        key = s.keys[i]
+        if button == Qt.MouseButton.RightButton and self.records_enabled:
+            offer_records(self, ev.screenPos().toPoint(),  # type: ignore[attr-defined]
+                          lambda: self.records_requested.emit(s.key, key))
+            return
+        if button != Qt.MouseButton.LeftButton:
+            return
+        if self.records_enabled and wants_records(ev.modifiers()):  # type: ignore[attr-defined]
+            self.records_requested.emit(s.key, key)
+        elif s.field is not None:
+            self.bar_clicked.emit(s.field, key)
 
     def _on_hover(self, scene_pos: QPointF) -> None:
         i = self._index_at(scene_pos)
@@ -627,11 +649,34 @@ class LineChart(_Panel):
 
 # --------------------------------------------------------------------------------------
 class _FunnelCanvas(QWidget):
+    stage_requested = Signal(int)
+    """The records of a stage (Ctrl+click or the context menu)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.spec: FunnelSpec | None = None
         self.theme = DARK
         self.scale = 1.0
+        self.records_enabled = False
+
+    def stage_at(self, y: float) -> int | None:
+        """The stage whose row holds ``y`` (the funnel gives each stage an equal row)."""
+        n = len(self.spec.stages) if self.spec else 0
+        if not n or not 0 <= y < self.height():
+            return None
+        return min(n - 1, int(y * n / max(1, self.height())))
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        i = self.stage_at(event.position().y())
+        if (i is not None and self.records_enabled and event.button() == Qt.MouseButton.LeftButton
+                and wants_records(event.modifiers())):
+            self.stage_requested.emit(i)
+        super().mouseReleaseEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        i = self.stage_at(event.pos().y())
+        if i is not None and self.records_enabled:
+            offer_records(self, event.globalPos(), lambda: self.stage_requested.emit(i))
 
     def _fonts(self) -> tuple[QFont, QFont, QFont]:
         t, f = self.theme, self.scale
@@ -650,11 +695,16 @@ class _FunnelCanvas(QWidget):
 
 
 class FunnelChart(_Panel):
-    """Draws a ``FunnelSpec`` (no intents)."""
+    """Draws a ``FunnelSpec``; ``records_requested(spec key, stage index)`` on Ctrl+click
+    or the context menu."""
+
+    records_requested = Signal(str, str)
 
     def __init__(self, spec: FunnelSpec | None = None, theme: Theme = DARK, scale: float = 1.0,
                  parent: QWidget | None = None) -> None:
         self._canvas = _FunnelCanvas()
+        self._canvas.stage_requested.connect(
+            lambda i: self._spec and self.records_requested.emit(self._spec.key, str(i)))
         super().__init__(self._canvas, theme, scale, parent)
         self._spec: FunnelSpec | None = None
         self._restyle()
@@ -662,6 +712,14 @@ class FunnelChart(_Panel):
 
     def spec(self) -> FunnelSpec | None:
         return self._spec
+
+    @property
+    def records_enabled(self) -> bool:
+        return self._canvas.records_enabled
+
+    @records_enabled.setter
+    def records_enabled(self, on: bool) -> None:
+        self._canvas.records_enabled = on
 
     def set_spec(self, spec: FunnelSpec | None) -> None:
         self._spec = spec

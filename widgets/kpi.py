@@ -10,7 +10,8 @@ A tile only formats a ``layers.panels.KpiSpec``; the figure and its comparison c
 - text never clips: all fonts shrink together when the tile is too short, the value font
   shrinks further to fit the width, the other lines elide (the tooltip has the full text).
 
-Intents: ``KpiTile.clicked(key)``, ``KpiStrip.tile_clicked(key)``.
+Intents: ``KpiTile.clicked(key)``, ``KpiStrip.tile_clicked(key)`` (a click or the context
+menu's 查看明细: the records behind the tile).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import math
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
+    QContextMenuEvent,
     QFont,
     QFontMetricsF,
     QMouseEvent,
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from layers.i18n import tr
 from layers.panels import KpiSpec
+from widgets.records_menu import offer_records
 from widgets.theme import DARK, Theme, make_font, no_data_label, qcolor
 
 # Reference sizes in points (scaled by the tile's factor).
@@ -202,6 +205,11 @@ class KpiTile(QWidget):
             self.clicked.emit(self._spec.key)
         super().mouseReleaseEvent(event)
 
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        spec, strip = self._spec, self.parentWidget()
+        if spec is not None and isinstance(strip, KpiStrip) and strip.records_enabled:
+            offer_records(self, event.globalPos(), lambda: self.clicked.emit(spec.key))
+
 
 def _fit_width(font: QFont, text: str, width: float) -> QFont:
     """``font`` shrunk until ``text`` fits in ``width`` (never below the minimum size)."""
@@ -225,6 +233,8 @@ class KpiStrip(QWidget):
         self._theme = theme
         self._scale = scale
         self._tiles: list[KpiTile] = []
+        self.records_enabled = False
+        """Whether tiles offer their records in a context menu."""
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._error: str | None = None

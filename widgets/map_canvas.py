@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -57,6 +57,7 @@ from layers.drawables import (
 )
 from painting.glyphs import cluster_diameter, paint_cluster
 from painting.symbols import unit_path
+from widgets.records_menu import wants_records
 
 from .basemap import BasemapInfo, BasemapItem
 
@@ -132,6 +133,7 @@ class LabelItem(pg.GraphicsObject):
     def __init__(self, d: Labels, scale: float, family: str) -> None:
         super().__init__()
         self.d = d
+        self.lift = d.offset * scale
         self.font = QFont(family)
         self.font.setPixelSize(max(8, round(d.size * 1.35 * scale)))
         self.font.setBold(True)
@@ -162,7 +164,7 @@ class LabelItem(pg.GraphicsObject):
             pt = t.map(QPointF(x, y))
             text = self.d.texts[i]
             w, h = fm.horizontalAdvance(text), fm.height()
-            box = QRectF(pt.x() - w / 2, pt.y() - h / 2, w, h)
+            box = QRectF(pt.x() - w / 2, pt.y() - h / 2 - self.lift, w, h)
             if any(box.intersects(o) for o in taken):
                 continue
             taken.append(box.adjusted(-3, -2, 3, 2))
@@ -289,6 +291,8 @@ class MapCanvas(pg.PlotWidget):
     symbol_clicked = Signal(str, str)  # layer (e.g. "hazards"), key
     point_clicked = Signal(float, float)  # lon, lat of a click on empty map
     tiles_wanted = Signal(object)  # list of (z, x, y) still to load, nearest the centre first
+    records_requested = Signal(float, float)  # mx, my of a Ctrl+click: the records there
+    context_requested = Signal(float, float, QPoint)  # mx, my, screen position: right click
 
     def __init__(self, background: tuple[int, int, int] = (11, 26, 46),
                  font_family: str = "Noto Sans CJK SC", parent: object = None) -> None:
@@ -316,6 +320,9 @@ class MapCanvas(pg.PlotWidget):
         self._hidden: set[str] = set()
         self._area_hit: Callable[[float, float], str | None] | None = None
         self._home: Viewport | None = None
+        self.click_interceptor: Callable[[float, float, bool], bool] | None = None
+        """Sees every left click first (mx, my, double click); returning True consumes it
+        (drawing an annotation: the clicks are vertices, not selections)."""
         self._debounce = QTimer(self, singleShot=True, interval=120)
         self._debounce.timeout.connect(self._emit_view)
         self.getViewBox().sigRangeChanged.connect(self._range_changed)
@@ -516,9 +523,19 @@ class MapCanvas(pg.PlotWidget):
 
     # ----------------------------------------------------------------- clicks
     def _clicked(self, ev: object) -> None:
+        pos = self.getViewBox().mapSceneToView(ev.scenePos())
+        if ev.button() == Qt.MouseButton.RightButton:
+            self.context_requested.emit(*self.to_data(pos.x(), pos.y()),
+                                        ev.screenPos().toPoint())
+            return
         if ev.button() != Qt.MouseButton.LeftButton:
             return
-        pos = self.getViewBox().mapSceneToView(ev.scenePos())
+        if self.click_interceptor is not None and self.click_interceptor(
+                *self.to_data(pos.x(), pos.y()), ev.double()):
+            return
+        if wants_records(ev.modifiers()):
+            self.records_requested.emit(*self.to_data(pos.x(), pos.y()))
+            return
         group = self._cluster_at(pos.x(), pos.y())
         if group is not None:  # a group: zoom in two levels on it (it splits)
             (x0, x1), _ = self.getViewBox().viewRange()

@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QSize,
     QSortFilterProxyModel,
     Qt,
@@ -39,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from layers.panels import TableSpec
+from widgets.records_menu import offer_records, wants_records
 from widgets.theme import (
     DARK,
     Theme,
@@ -147,9 +149,11 @@ class _SortProxy(QSortFilterProxyModel):
 
 
 class DataTable(QWidget):
-    """A titled, sortable table of a ``TableSpec``; emits ``row_activated(field, key, loc)``."""
+    """A titled, sortable table of a ``TableSpec``; emits ``row_activated(field, key, loc)``,
+    and ``records_requested(spec key, row key)`` on Ctrl+click or the context menu."""
 
     row_activated = Signal(str, str, object)
+    records_requested = Signal(str, str)
 
     def __init__(self, spec: TableSpec | None = None, theme: Theme = DARK, scale: float = 1.0,
                  parent: QWidget | None = None) -> None:
@@ -174,6 +178,10 @@ class DataTable(QWidget):
         self._view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self._view.horizontalHeader().setStretchLastSection(True)
         self._view.clicked.connect(self._on_clicked)
+        self._view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self._view.customContextMenuRequested.connect(self._on_context_menu)
+        self.records_enabled = False
+        """Whether rows offer their records (set by whoever handles ``records_requested``)."""
         self._title = TitleLabel()
         self._error: str | None = None
         self._empty = no_data_label(theme, scale)
@@ -315,15 +323,33 @@ class DataTable(QWidget):
         super().resizeEvent(event)
         self._fit_columns()
 
+    def _row_key(self, index: QModelIndex) -> str | None:
+        s = self._model.spec
+        if s is None or not index.isValid():
+            return None
+        row = self._proxy.mapToSource(index).row()
+        return s.keys[row] if row < len(s.keys) else None
+
     def _on_clicked(self, index: QModelIndex) -> None:
         s = self._model.spec
-        if s is None or s.field is None or not index.isValid():
+        key = self._row_key(index)
+        if s is None or key is None:
+            return
+        if self.records_enabled and wants_records(QGuiApplication.keyboardModifiers()):
+            self.records_requested.emit(s.key, key)
+            return
+        if s.field is None:
             return
         row = self._proxy.mapToSource(index).row()
-        if row >= len(s.keys):
-            return
         loc = s.locations[row] if row < len(s.locations) else None
-        self.row_activated.emit(s.field, s.keys[row], loc)
+        self.row_activated.emit(s.field, key, loc)
+
+    def _on_context_menu(self, pos: QPoint) -> None:
+        s = self._model.spec
+        key = self._row_key(self._view.indexAt(pos))
+        if self.records_enabled and s is not None and key is not None:
+            offer_records(self, self._view.viewport().mapToGlobal(pos),
+                          lambda: self.records_requested.emit(s.key, key))
 
     def _copy_to_clipboard(self) -> None:
         QGuiApplication.clipboard().setText(self.copy_text())

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from ..filters import FilterState, day_start
-from ..queries import Query
+from ..queries import Query, Selection
 
 PERIODS = ("day", "week", "month")
 
@@ -178,6 +178,11 @@ def cutoff(q: Query, state: FilterState) -> datetime | None:
 
 
 # ----------------------------------------------------------------------------- figures
+def _in_span(name: str) -> str:
+    """Rows reported in the span whose bounds are the parameters ``$<name>_a``/``_b``."""
+    return f"reported_at >= ${name}_a AND reported_at < ${name}_b"
+
+
 def counts_sql(q: Query, state: FilterState, group: str | None,
                 ranges: tuple[Span, ...]) -> tuple[str, dict]:
     p = q.where(state, "incidents", window=False)
@@ -185,7 +190,7 @@ def counts_sql(q: Query, state: FilterState, group: str | None,
     cols = []
     for i, s in enumerate(ranges):
         params[f"c{i}_a"], params[f"c{i}_b"] = s.start, s.stop
-        cols.append(f"count(*) FILTER (WHERE reported_at >= $c{i}_a AND reported_at < $c{i}_b)")
+        cols.append(f"count(*) FILTER (WHERE {_in_span(f'c{i}')})")
     lo = min(s.start for s in ranges)
     hi = max(s.stop for s in ranges)
     params["c_lo"], params["c_hi"] = lo, hi
@@ -194,6 +199,14 @@ def counts_sql(q: Query, state: FilterState, group: str | None,
     if group is None:
         return f"SELECT {sel} FROM incidents WHERE {where}", params
     return f"SELECT {group} AS g, {sel} FROM incidents WHERE {where} GROUP BY 1", params
+
+
+def period_incidents(q: Query, state: FilterState, period: str = "month",
+                     anchor: date | None = None, to_date: bool = False) -> Selection:
+    """The incidents behind ``change(...).current`` for the same arguments."""
+    cur, _, _ = spans(period, q.as_of(state), anchor, to_date, cutoff(q, state))
+    return Selection("incidents", "incidents", q.where(state, "incidents", window=False)).and_(
+        _in_span("cur"), cur_a=cur.start, cur_b=cur.stop)
 
 
 def change(q: Query, state: FilterState, period: str = "month", anchor: date | None = None,

@@ -76,7 +76,7 @@ from ..areas import AreaSet
 from ..coords import lonlat_to_mercator, mercator_to_lonlat
 from ..extract import Extract
 from ..filters import FilterState, window_span
-from ..queries import Query
+from ..queries import Grouping, Query
 
 # (|z| threshold, class) from the weakest to the strongest, two-sided confidence.
 Z_LEVELS: tuple[tuple[float, int], ...] = ((1.645, 1), (1.960, 2), (2.576, 3))
@@ -307,14 +307,19 @@ def _cell_sql(grid: Grid) -> tuple[str, str, dict[str, Any]]:
     return key, cond, params
 
 
+def grid_cells(q: Query, state: FilterState, grid: Grid) -> Grouping:
+    """The incidents in the grid's rectangle keyed by flat cell index (``row * nx + col``);
+    a cell's count is its member count (cells outside the study area are not counted)."""
+    key, cond, params = _cell_sql(grid)
+    return Grouping(q.incidents(state).and_(cond, **params), f"{key}::INTEGER")
+
+
 def _grid_counts(q: Query, state: FilterState, grid: Grid) -> np.ndarray:
     if grid.nx * grid.ny == 0:
         return np.zeros((grid.ny, grid.nx), dtype=np.int64)
-    p = q.where(state, "incidents")
-    key, cond, params = _cell_sql(grid)
+    g = grid_cells(q, state, grid)
     # DuckDB filters and computes each row's cell; numpy counts (as Query.density_grid).
-    res = q.con.execute(f"SELECT {key}::INTEGER AS k FROM incidents WHERE {p.sql} AND {cond}",
-                        {**p.params, **params}).fetchnumpy()
+    res = q.con.execute(g.keys_sql(), g.selection.params).fetchnumpy()
     counts = np.bincount(np.asarray(res["k"], dtype=np.int64), minlength=grid.nx * grid.ny)
     return np.where(grid.study, counts.reshape(grid.ny, grid.nx), 0)
 

@@ -89,7 +89,7 @@ from typing import Any
 import numpy as np
 
 from data.filters import FilterState, Predicate, day_start
-from data.queries import Query, code_counts
+from data.queries import Query, Selection, code_counts
 from data.schema import DISPUTE_CATEGORIES, DISPUTE_LEVELS, DISPUTE_STATUSES, MEDIATOR_KINDS
 
 __all__ = [
@@ -99,7 +99,9 @@ __all__ = [
     "Mediation",
     "MonthRow",
     "dispute_paths",
+    "funnel_stage",
     "mediation",
+    "reached_sql",
 ]
 
 FINISHED = ("resolved", "failed", "referred")
@@ -341,22 +343,37 @@ def dispute_paths(q: Query, state: FilterState) -> DisputePaths:
     )
 
 
+def reached_sql(rank: int) -> str:
+    """A dispute's path passed the level of ``rank`` (0 village, 1 town, 2 county): it
+    entered at or below it and ended at or above it (over the rows of ``_paths_sql``)."""
+    return f"(entry <= {int(rank)} AND end_level >= {int(rank)})"
+
+
+def funnel_stage(q: Query, state: FilterState, level: str) -> Selection:
+    """The disputes behind the funnel's ``reached[level]`` (their paths pass ``level``)."""
+    p = q.where(state, "disputes")
+    rank = DISPUTE_LEVELS.index(level)
+    return Selection("disputes", f"disputes JOIN ({_paths_sql(p)}) AS fp USING (dispute_id)",
+                     Predicate(reached_sql(rank), {**p.params, "m_stop": _stop(q, state)}))
+
+
 def _funnel(q: Query, p: Predicate, stop: datetime) -> Funnel:
+    levels = DISPUTE_LEVELS
+    reach = ", ".join(f"{reached_sql(k)} AS r{k}" for k in range(len(levels)))
     rows = q.con.execute(
         f"""SELECT from_steps, entry, end_level, outcome, status_disagrees, level_disagrees,
-                   count(*) FROM ({_paths_sql(p)}) GROUP BY ALL""",
+                   {reach}, count(*) FROM ({_paths_sql(p)}) GROUP BY ALL""",
         {**p.params, "m_stop": stop}).fetchall()
-    levels = DISPUTE_LEVELS
     zero = dict.fromkeys(levels, 0)
     entered, reached = dict(zero), dict(zero)
     buckets = {o: dict(zero) for o in OUTCOMES}
     received = from_steps = status_dis = level_dis = 0
-    for steps, entry, end, outcome, sdis, ldis, n in rows:
+    for steps, entry, end, outcome, sdis, ldis, *passed, n in rows:
         n = int(n)
         received += n
         entered[levels[entry]] += n
-        for lv in range(entry, end + 1):
-            reached[levels[lv]] += n
+        for lv, hit in zip(levels, passed, strict=True):
+            reached[lv] += n if hit else 0
         buckets[outcome][levels[end]] += n
         from_steps += n if steps else 0
         status_dis += n if sdis else 0

@@ -60,13 +60,17 @@ import pyarrow.compute as pc
 
 from ..areas import AreaSet
 from ..filters import FilterState, day_start
-from ..queries import Query, hazard_state_sql
+from ..queries import Query
 from ..schema import HAZARD_CATEGORIES, HAZARD_STATES, RISK_LEVELS
 
-__all__ = ["GroupRow", "HazardList", "Rectification", "WeekRow", "rectification",
-           "week_starts"]
+__all__ = ["ACTIVE_STATES", "DONE_STATES", "GroupRow", "HazardList", "Rectification",
+           "WeekRow", "rectification", "week_starts"]
 
 ACTIONS = ("assigned", "rectified", "reinspected", "reopened")
+ACTIVE_STATES = ("open", "rectifying")
+"""Hazards in progress (the KPI tile 在办隐患)."""
+DONE_STATES = ("rectified", "verified")
+"""Hazards counted as rectified (the rates, the funnel's second stage)."""
 
 
 def _rate(num: int, den: int) -> float | None:
@@ -225,11 +229,8 @@ class Rectification:
 # --------------------------------------------------------------------------- SQL
 
 # The selected hazards and their state, from the SQL behind report --json.
-_HAZARDS = """
-    SELECT hazard_id, name, category, risk_level, responsible_unit, area_idx, deadline,
-           discovered_at, state
-    FROM ({state_sql})
-"""
+_HAZARD_COLUMNS = ("hazard_id, name, category, risk_level, responsible_unit, area_idx, deadline, "
+                   "discovered_at, state, overdue")
 # All events up to the as-of day as numbers (plus the hazard id). DuckDB filters; arrow
 # matches them to the selected hazards and numpy does the rest (histories, running
 # states, breakdowns): at 100k hazards a hash lookup, a sort and some bincounts cost a
@@ -254,8 +255,8 @@ def rectification(q: Query, state: FilterState, weeks: int = 12) -> Rectificatio
     today = _epoch_days(as_of)
     stop = day_start(as_of + timedelta(days=1))
     areas = q.extract.areas
-    state_sql, params = hazard_state_sql(q.where(state, "hazards", alias="h"), as_of)
-    hz = q.con.sql(_HAZARDS.format(state_sql=state_sql), params=params).to_arrow_table()
+    sel = q.hazards(state)
+    hz = q.con.sql(sel.sql(_HAZARD_COLUMNS), params=sel.params).to_arrow_table()
     n = len(hz)
     ev = _events(q, hz, stop)
     hist = _History.of(ev, n)
@@ -264,7 +265,7 @@ def rectification(q: Query, state: FilterState, weeks: int = 12) -> Rectificatio
     st = st.astype(np.int64)
     deadline = pc.fill_null(pc.cast(hz.column("deadline"), pa.int32()),
                             np.iinfo(np.int32).max).to_numpy().astype(np.int64)
-    overdue = (st < HAZARD_STATES.index("rectified")) & (deadline < today)
+    overdue = hz.column("overdue").to_numpy(zero_copy_only=False).astype(bool)
     disc = pc.cast(hz.column("discovered_at"), pa.int64()).to_numpy()
     area_idx = pc.fill_null(hz.column("area_idx"), -1).to_numpy().astype(np.int64)
     town_of = areas.ancestor_at("town")

@@ -240,6 +240,37 @@
     return H.id.length;
   }
 
+  // The command centre's annotations (标注): zones, lines and markers with their note.
+  function addAnnotations(D, group) {
+    var A = D.annotations, R0 = D.renderer;
+    A.items.forEach(function (a) {
+      var ll = a.points.map(function (p) { return [p[1], p[0]]; });
+      var color = A.colors[a.purpose] || A.colors.other, layer;
+      if (a.kind === "polygon") {
+        layer = L.polygon(ll, { renderer: R0, color: color, weight: 2.5, fillColor: color,
+                                fillOpacity: 0.22 });
+      } else if (a.kind === "line") {
+        layer = L.polyline(ll, { renderer: R0, color: color, weight: 3.5 });
+      } else {
+        layer = new SymbolMarker(ll[0], { renderer: R0, symbol: A.symbols[a.purpose] || "d",
+                                          radius: 8, fillColor: color, fillOpacity: 0.95,
+                                          color: "#ffffff", weight: 1.5 });
+      }
+      layer.bindTooltip(card(A.labels[a.purpose] || a.purpose, [
+        [A.words.note, a.note], [A.words.who, a.who], [A.words.when, a.when]]));
+      group.addLayer(layer);
+      if (a.note) {
+        var marker = a.kind === "marker";  // a marker's note above it, not on it
+        group.addLayer(L.tooltip({ permanent: true, interactive: false,
+                                   direction: marker ? "top" : "center",
+                                   offset: marker ? [0, -10] : [0, 0],
+                                   className: "ck-ann-label" })
+          .setLatLng([a.anchor[1], a.anchor[0]]).setContent(document.createTextNode(a.note)));
+      }
+    });
+    return A.items.length;
+  }
+
   function addAreas(D, level, group, lang) {
     var A = D.areas[level], T = D.text;
     if (!A) { return 0; }
@@ -275,7 +306,7 @@
     map.createPane("ckShapes").style.zIndex = 450;
     D.renderer = L.canvas({ pane: "ckShapes", padding: 0.5 });
     var drawn = { heat_cells: 0, incident_markers: 0, resources: 0, hazards: 0, towns: 0,
-                  villages: 0 };
+                  villages: 0, annotations: 0 };
     if (map.attributionControl) { map.attributionControl.setPrefix("Leaflet"); }
     if (groups.villages) { drawn.villages = addAreas(D, "village", groups.villages, D.lang); }
     if (groups.towns) { drawn.towns = addAreas(D, "town", groups.towns, D.lang); }
@@ -284,6 +315,9 @@
     }
     if (D.hazards && groups.hazards) { drawn.hazards = addHazards(D, groups.hazards); }
     if (D.resources && groups.resources) { drawn.resources = addResources(D, groups.resources); }
+    if (D.annotations && groups.annotations) {
+      drawn.annotations = addAnnotations(D, groups.annotations);
+    }
     var heat = D.heat && groups.situation;
     if (heat) { drawn.heat_cells = D.heat.points.length; }
     whenSized(map, function () {
