@@ -43,6 +43,7 @@ def views_path() -> Path:
 
 # --------------------------------------------------------------------------- the filter
 _DATES = ("start", "end", "as_of")
+_HOURS = ("start_hour", "end_hour")
 
 
 def state_to_json(state: FilterState) -> dict[str, Any]:
@@ -74,11 +75,15 @@ def state_from_json(doc: Mapping[str, Any]) -> FilterState:
             if not isinstance(v, bool):
                 raise TypeError(f"filter.{f.name} is not true or false")
             values[f.name] = v
+        elif f.name in _HOURS:
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+                raise TypeError(f"filter.{f.name} is not an hour")
+            values[f.name] = v
         else:
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
                 raise TypeError(f"filter.{f.name} is not a list of codes")
             values[f.name] = frozenset(v)
-    state = FilterState(**values)
+    state = FilterState(**values)  # ValueError for an hour out of 0-23 or without its day
     if state.start and state.end and state.end < state.start:
         raise ValueError("the window ends before it starts")
     return state

@@ -76,7 +76,41 @@ def desk_shots(app, demo: Path, out: Path, lang: str) -> None:
     b.map.dispatch_from(p.x, p.y)
     _wait(app, lambda: b.details.isVisible() and not s.jobs.busy())
     _save(b.canvas.grab().toImage(), out / f"dispatch.{lang}.png")
+
+    # the records behind the month's KPI tile, on the dark theme
+    from layers.records import FigureRef
+    from widgets.theme import DARK as dark
+
+    win.set_theme(dark)
+    s.options.update(dispatch=False, resources=False, hazards=False)
+    b.details.hide()
+    win.tools.records.open(FigureRef("kpi", "kpi_month"))
+    model = win.tools.records_panel.model
+    _wait(app, lambda: win.tools.records.source is not None
+          and (0 in model.pages or model.total == 0) and not s.jobs.busy())
+    _save(win.grab().toImage(), out / f"records.{lang}.png")
     win.close()
+
+
+def import_shot(app, demo: Path, out: Path, lang: str) -> None:
+    """The import wizard's mapping page on station-style files made from the demo."""
+    from demo.station_files import write_station_files
+    from desktop.import_wizard import ImportWizard
+    from layers.i18n import set_language
+
+    set_language(lang)
+    with tempfile.TemporaryDirectory() as tmp:
+        files = write_station_files(demo, Path(tmp) / "station")
+        w = ImportWizard(start_dir=tmp)
+        w.resize(1100, 720)
+        w.show()
+        w.add_files([str(p) for t in ("areas", "incidents") for p in files[t]])
+        w.next()
+        w.mapping_page.file.setCurrentIndex(1)
+        w.mapping_page.fields.selectRow(2)  # category: its values and their meanings
+        _wait(app, lambda: True, limit=0.5)
+        _save(w.grab().toImage(), out / f"import.{lang}.png")
+        w.close()
 
 
 def wall_shot(app, demo: Path, out: Path, lang: str) -> None:
@@ -140,6 +174,7 @@ def main() -> int:
             print(f"{lang}:")
             desk_shots(app, demo, out, lang)
             wall_shot(app, demo, out, lang)
+            import_shot(app, demo, out, lang)
             briefing_shot(demo, out, lang)
     return 0
 

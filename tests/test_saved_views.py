@@ -3,6 +3,8 @@ playlist and ``export --view``. Every round trip goes through the file on disk."
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import subprocess
@@ -41,7 +43,16 @@ def every_field() -> FilterState:
                        dispute_categories=frozenset({"land"}),
                        dispute_levels=frozenset({"town"}),
                        dispute_statuses=frozenset({"pending"}),
-                       mediator_kinds=frozenset({"police"}), as_of=date(2026, 4, 2))
+                       mediator_kinds=frozenset({"police"}), as_of=date(2026, 4, 2),
+                       start_hour=6, end_hour=20)
+
+
+def test_every_field_is_set_by_the_fixture() -> None:
+    # a field added to FilterState later must be added here too, or its round trip goes untested
+    default, st = FilterState(), every_field()
+    unset = [f.name for f in dataclasses.fields(FilterState)
+             if getattr(st, f.name) == getattr(default, f.name)]
+    assert unset == []
 
 
 # --------------------------------------------------------------------------- the store
