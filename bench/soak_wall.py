@@ -19,7 +19,8 @@ Prints the figures, among them the memory slope (MB per hour, least-squares fit 
 the resident memory after the first ``--warmup`` minutes, default 10) and the growth
 of open file handles over the same stretch. ``--check`` exits 1 when the wall did not
 reload, did not show and clear the stale banner, flashed white, grew in memory
-(slope over ``--slope-limit``, or halves apart more than the slack) or in handles.
+(halves apart more than the slack; and, with at least 20 minutes after the warm-up,
+a slope over ``--slope-limit``) or in handles.
 ``--tracemalloc`` compares Python allocations at the end of the warm-up with those at
 the end (the top growth sites go to stderr): the way to find a leak in a short run.
 """
@@ -331,10 +332,12 @@ def problems(doc: dict, rss_slack_mb: float, fd_slack: int,
              slope_limit: float = 5.0) -> list[str]:
     out = []
     slope = doc["rss_slope_mb_per_h"]
-    if slope is not None and slope > slope_limit:
+    # a slope means something over a long stretch only (a short run is all warm-up)
+    long_run = doc["samples_after_warmup"] >= 20 * 60
+    if long_run and slope is not None and slope > slope_limit:
         out.append(f"memory grows {slope} MB/h after the warm-up (limit {slope_limit})")
     fds = doc["fds"]
-    if fds["after_warmup"] is not None and fds["end"] - fds["after_warmup"] > 0:
+    if long_run and fds["end"] - fds["after_warmup"] > 0:
         out.append(f"file handles grew after the warm-up: {fds['after_warmup']} -> "
                    f"{fds['end']}")
     if doc["reloads"] < 2:
