@@ -290,6 +290,17 @@ def soak(minutes: float, every: float, incidents: int, rotate: float,
                      "dropped": st.dropped, "cache_items": len(cache._data),
                      "cache_mb": round(cache.bytes / 2**20, 1), "evicted": cache.evicted,
                      "over_limit_views": board.canvas.tiles_over_limit}
+    # how much of the resident memory is freed heap the allocator keeps (fragmentation)
+    # rather than live objects: RSS before and after glibc's malloc_trim, wall still open
+    trimmed = None
+    try:
+        import ctypes
+
+        before = rss_mb()
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        trimmed = {"before": round(before), "after": round(rss_mb())}
+    except (OSError, AttributeError):  # not glibc
+        pass
     win.close()
     app.processEvents()
 
@@ -322,7 +333,7 @@ def soak(minutes: float, every: float, incidents: int, rotate: float,
                     "end": samples[-1][3]},
         "frames_checked": frames, "max_white_share": round(max_white, 4),
         "jobs": {"delivered": jobs.delivered, "dropped": jobs.dropped, "failed": jobs.failed},
-        "backdrop": written, "tiles": tiles_doc,
+        "backdrop": written, "tiles": tiles_doc, "rss_malloc_trim_mb": trimmed,
     }
     shutil.rmtree(work, ignore_errors=True)
     return doc
