@@ -7,15 +7,29 @@ a good file renamed into place, one rewritten in place, a broken file (garbage),
 half-written one (a truncated copy, completed a cycle later), and good ones again.
 Meanwhile the wall polls, reloads, rotates its views every ``--rotate`` seconds and
 is sampled once a second: resident memory, open file descriptors, threads, the
-stale banner, and whether a frame is mostly white (a flash). Prints the figures;
-``--check`` exits 1 when the wall did not reload, did not show and clear the stale
-banner, flashed white, or grew in memory or handles beyond the given slack.
+stale banner, and whether a frame is mostly white (a flash).
+
+The wall runs with what a command centre configures in ``settings.json``: a base map
+(an MBTiles file generated over the county at zooms 8-14, more tiles than the tile
+cache holds, so it evicts) and a reference layer (a GeoJSON of grid cells and roads);
+``--no-backdrop`` leaves them out. The rotation zooms from the county to each town,
+so tiles of several zoom levels are read, decoded, drawn and dropped all the time.
+
+Prints the figures, among them the memory slope (MB per hour, least-squares fit of
+the resident memory after the first ``--warmup`` minutes, default 10) and the growth
+of open file handles over the same stretch. ``--check`` exits 1 when the wall did not
+reload, did not show and clear the stale banner, flashed white, grew in memory
+(halves apart more than the slack; and, with at least 20 minutes after the warm-up,
+a slope over ``--slope-limit``) or in handles.
+``--tracemalloc`` compares Python allocations at the end of the warm-up with those at
+the end (the top growth sites go to stderr): the way to find a leak in a short run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import statistics
@@ -82,6 +96,69 @@ class Writer(threading.Thread):
                         time.sleep(0.02)
 
 
+def slope_per_hour(points: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of (seconds, value) points, per hour; None with too few points."""
+    if len(points) < 10:
+        return None
+    n = len(points)
+    mt = sum(t for t, _ in points) / n
+    mv = sum(v for _, v in points) / n
+    var = sum((t - mt) ** 2 for t, _ in points)
+    if var == 0:
+        return None
+    cov = sum((t - mt) * (v - mv) for t, v in points)
+    return cov / var * 3600.0
+
+
+def write_backdrop(folder: Path, extract: Path) -> dict:
+    """A base map (MBTiles) and a reference layer (GeoJSON) over the extract's county, and a
+    ``settings.json`` naming them; returns what was written."""
+    import duckdb
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from mbtiles_maker import write_mbtiles
+
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(extract), read_only=True)
+    try:
+        lon0, lat0, lon1, lat1 = con.execute(
+            "SELECT min(lon), min(lat), max(lon), max(lat) FROM incidents "
+            "WHERE lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90").fetchone()
+    finally:
+        con.close()
+    pad = 0.05
+    box = (lon0 - pad, lat0 - pad, lon1 + pad, lat1 + pad)
+    roads = [((box[0], lat0 + (lat1 - lat0) * k / 4), (box[2], lat1 - (lat1 - lat0) * k / 5))
+             for k in range(1, 4)]
+    shapes = [(line, None, (200, 120, 60), 3) for line in roads]
+    tiles = write_mbtiles(folder / "base.mbtiles", box, range(8, 15), label=True,
+                          attribution="soak 底图", shapes=shapes)
+    # grid cells (网格) and winding roads, in WGS84: a realistic few thousand vertices
+    features = []
+    nx, ny = 16, 10
+    dx, dy = (box[2] - box[0]) / nx, (box[3] - box[1]) / ny
+    for i in range(nx):
+        for j in range(ny):
+            x, y = box[0] + i * dx, box[1] + j * dy
+            ring = [[x, y], [x + dx, y], [x + dx, y + dy], [x, y + dy], [x, y]]
+            features.append({"type": "Feature", "properties": {"name": f"网格{i}-{j}"},
+                             "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    for k in range(6):
+        yk = box[1] + (box[3] - box[1]) * (k + 0.5) / 6
+        line = [[box[0] + (box[2] - box[0]) * t / 400,
+                 yk + 0.01 * math.sin(t / 9.0 + k)] for t in range(401)]
+        features.append({"type": "Feature", "properties": {"name": f"道路{k}"},
+                         "geometry": {"type": "LineString", "coordinates": line}})
+    (folder / "grid.geojson").write_text(json.dumps(
+        {"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    (folder / "settings.json").write_text(json.dumps({
+        "tiles": {"mbtiles": "base.mbtiles"},
+        "reference_layers": [{"path": "grid.geojson", "name": "网格", "color": "#ffcc00",
+                              "width": 1.5, "fill": "#3366ff22"}]}), encoding="utf-8")
+    return {"tiles": tiles, "reference_features": len(features),
+            "bounds": [round(v, 4) for v in box]}
+
+
 def whiteness(image: object) -> float:
     """Share of near-white pixels in a QImage (sampled on a grid)."""
     w, h = image.width(), image.height()
@@ -96,7 +173,8 @@ def whiteness(image: object) -> float:
 
 
 def soak(minutes: float, every: float, incidents: int, rotate: float,
-         size: tuple[int, int]) -> dict:
+         size: tuple[int, int], backdrop: bool = True, warmup_min: float = 10.0,
+         trace: bool = False) -> dict:
     from dataclasses import replace
 
     from demo import generate_demo
@@ -112,6 +190,10 @@ def soak(minutes: float, every: float, incidents: int, rotate: float,
     generate_demo(good_b, incidents=incidents + incidents // 10, seed=7)
     target = work / "wall.duckdb"
     shutil.copyfile(good_a, target)
+    # the settings of this run only (never the user's): base map and reference layer or none
+    os.environ["COCKPIT_DATA_DIR"] = str(work / "data")
+    (work / "data").mkdir()
+    written = write_backdrop(work / "data", good_a) if backdrop else None
 
     app = application()
     cfg = replace(load_config(work / "none.toml"), check_seconds=0.5, retry_seconds=2.0,
@@ -126,6 +208,16 @@ def soak(minutes: float, every: float, incidents: int, rotate: float,
         time.sleep(0.01)
     if win.extract is None:
         raise SystemExit("the wall did not open its first extract")
+    board = win.board
+    if backdrop:
+        while time.monotonic() < end and not (board.backdrop is not None
+                                              and board.backdrop.settled()):
+            app.processEvents()
+            time.sleep(0.01)
+        bd = board.backdrop
+        if bd is None or bd.basemap is None or not bd.reference:
+            notes = [n.text("en") for n in bd.warnings] if bd is not None else []
+            raise SystemExit(f"the wall has no base map or reference layer: {notes}")
 
     reasons: dict[str, int] = {}
     win.session.open_failed.connect(
@@ -138,6 +230,12 @@ def soak(minutes: float, every: float, incidents: int, rotate: float,
     was_stale = False
     max_white, frames = 0.0, 0
     next_sample = t0
+    warm_s = min(warmup_min * 60.0, minutes * 60.0 / 3)
+    snap0 = None
+    if trace:
+        import tracemalloc
+
+        tracemalloc.start(12)
     while time.monotonic() - t0 < minutes * 60:
         app.processEvents()
         time.sleep(0.005)
@@ -155,6 +253,17 @@ def soak(minutes: float, every: float, incidents: int, rotate: float,
             if len(samples) % 5 == 0:  # a frame now and then: never a white flash
                 max_white = max(max_white, whiteness(win.grab().toImage()))
                 frames += 1
+            if trace and snap0 is None and now - t0 >= warm_s:
+                snap0 = tracemalloc.take_snapshot()
+    if trace and snap0 is not None:
+        top = tracemalloc.take_snapshot().compare_to(snap0, "traceback")
+        print("tracemalloc: growth since the end of the warm-up", file=sys.stderr)
+        for stat in top[:15]:
+            print(f"{stat.size_diff / 1024:+10.1f} KiB {stat.count_diff:+7d} blocks",
+                  file=sys.stderr)
+            for line in stat.traceback.format()[-8:]:
+                print("    " + line, file=sys.stderr)
+        tracemalloc.stop()
     writer.stop.set()
     writer.join()
     # end on a good version: the wall must load it and clear any stale banner
@@ -172,9 +281,32 @@ def soak(minutes: float, every: float, incidents: int, rotate: float,
     was_stale = win.banner.is_stale()
     reloads, failures, rotations = win.reloads, win.failures_seen, win.rotations
     jobs = win.session.jobs.stats
+    tiles_doc = None
+    bd = board.backdrop
+    if bd is not None and bd.basemap is not None:
+        st, cache = bd.basemap.loader.stats, bd.basemap.loader.cache
+        tiles_doc = {"requested": st.requested, "loaded": st.loaded, "from_cache": st.cached,
+                     "missing": st.missing, "broken": st.broken, "failed": st.failed,
+                     "dropped": st.dropped, "cache_items": len(cache._data),
+                     "cache_mb": round(cache.bytes / 2**20, 1), "evicted": cache.evicted,
+                     "over_limit_views": board.canvas.tiles_over_limit}
+    # how much of the resident memory is freed heap the allocator keeps (fragmentation)
+    # rather than live objects: RSS before and after glibc's malloc_trim, wall still open
+    trimmed = None
+    try:
+        import ctypes
+
+        before = rss_mb()
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        trimmed = {"before": round(before), "after": round(rss_mb())}
+    except (OSError, AttributeError):  # not glibc
+        pass
     win.close()
     app.processEvents()
 
+    after = [s for s in samples if s[0] >= warm_s]
+    rss_slope = slope_per_hour([(s[0], s[1]) for s in after])
+    fd_slope = slope_per_hour([(s[0], float(s[2])) for s in after])
     warm = [s for s in samples if s[0] >= min(30.0, minutes * 60 / 3)]
     half = warm[len(warm) // 2:] or samples
     first_half = warm[: len(warm) // 2] or samples
@@ -187,20 +319,38 @@ def soak(minutes: float, every: float, incidents: int, rotate: float,
         "rss_mb": {"start": round(samples[0][1]), "peak": round(max(s[1] for s in samples)),
                    "median_first_half": round(statistics.median(s[1] for s in first_half)),
                    "median_second_half": round(statistics.median(s[1] for s in half)),
-                   "end": round(samples[-1][1])},
+                   "end": round(samples[-1][1]),
+                   "after_warmup": round(after[0][1]) if after else None,
+                   "max_after_warmup": round(max(s[1] for s in after)) if after else None},
+        "warmup_s": round(warm_s), "samples_after_warmup": len(after),
+        "rss_slope_mb_per_h": None if rss_slope is None else round(rss_slope, 2),
         "fds": {"start": samples[0][2], "max": max(s[2] for s in samples),
-                "end": samples[-1][2]},
+                "end": samples[-1][2],
+                "after_warmup": after[0][2] if after else None,
+                "max_after_warmup": max(s[2] for s in after) if after else None,
+                "slope_per_h": None if fd_slope is None else round(fd_slope, 2)},
         "threads": {"start": samples[0][3], "max": max(s[3] for s in samples),
                     "end": samples[-1][3]},
         "frames_checked": frames, "max_white_share": round(max_white, 4),
         "jobs": {"delivered": jobs.delivered, "dropped": jobs.dropped, "failed": jobs.failed},
+        "backdrop": written, "tiles": tiles_doc, "rss_malloc_trim_mb": trimmed,
     }
     shutil.rmtree(work, ignore_errors=True)
     return doc
 
 
-def problems(doc: dict, rss_slack_mb: float, fd_slack: int) -> list[str]:
+def problems(doc: dict, rss_slack_mb: float, fd_slack: int,
+             slope_limit: float = 5.0) -> list[str]:
     out = []
+    slope = doc["rss_slope_mb_per_h"]
+    # a slope means something over a long stretch only (a short run is all warm-up)
+    long_run = doc["samples_after_warmup"] >= 20 * 60
+    if long_run and slope is not None and slope > slope_limit:
+        out.append(f"memory grows {slope} MB/h after the warm-up (limit {slope_limit})")
+    fds = doc["fds"]
+    if long_run and fds["end"] - fds["after_warmup"] > 0:
+        out.append(f"file handles grew after the warm-up: {fds['after_warmup']} -> "
+                   f"{fds['end']}")
     if doc["reloads"] < 2:
         out.append(f"only {doc['reloads']} reloads")
     if doc["stale_shown"] < 1 or doc["stale_cleared"] < 1:
@@ -230,10 +380,18 @@ def main() -> int:
     ap.add_argument("--check", action="store_true", help="exit 1 on a problem")
     ap.add_argument("--rss-slack", type=float, default=40.0)
     ap.add_argument("--fd-slack", type=int, default=8)
+    ap.add_argument("--slope-limit", type=float, default=5.0, help="MB per hour")
+    ap.add_argument("--warmup", type=float, default=10.0,
+                    help="minutes left out of the memory slope (at most a third of the run)")
+    ap.add_argument("--no-backdrop", action="store_true",
+                    help="without base map and reference layer")
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="print the top Python allocation growth after the warm-up")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
-    doc = soak(args.minutes, args.every, args.incidents, args.rotate, (w, h))
-    found = problems(doc, args.rss_slack, args.fd_slack)
+    doc = soak(args.minutes, args.every, args.incidents, args.rotate, (w, h),
+               backdrop=not args.no_backdrop, warmup_min=args.warmup, trace=args.tracemalloc)
+    found = problems(doc, args.rss_slack, args.fd_slack, args.slope_limit)
     doc["problems"] = found
     if args.json:
         print(json.dumps(doc, ensure_ascii=False))

@@ -147,6 +147,7 @@ class CockpitBoard(QWidget):
         cl.setContentsMargins(0, 0, 0, 0)
         cl.addWidget(self.map_toolbar)
         cl.addWidget(self.canvas, 1)
+        self.centre = centre
 
         # right column: rectification and mediation
         self.rect_funnel = FunnelChart(None, t, s)
@@ -202,6 +203,28 @@ class CockpitBoard(QWidget):
 
     def panel_widgets(self) -> tuple:
         return self.panels.widgets()
+
+    # ================================================================ parts (a spanning wall)
+    def parts(self) -> dict[str, QWidget]:
+        """The pieces a wall spanning several screens places screen by screen
+        (``desktop.wall_screens``): KPI strip, left column, map, right column, timeline."""
+        left, right, _main, _vsplit = self._splitters
+        return {"kpis": self.kpis, "left": left, "map": self.centre, "right": right,
+                "timeline": self.timeline_box}
+
+    def restore_parts(self) -> None:
+        """Put the pieces back into this board's own layout (after ``parts`` were placed
+        elsewhere): the one-screen layout again."""
+        left, right, main, vsplit = self._splitters
+        self._outer.insertWidget(0, self.kpis)
+        if self.web_map is None:
+            for i, w in enumerate((left, self.centre, right)):
+                main.insertWidget(i, w)
+        vsplit.insertWidget(1, self.timeline_box)
+        for w in (self.kpis, left, right, self.timeline_box) + (
+                (self.centre,) if self.web_map is None else ()):
+            w.show()
+        self._size_splitters()
 
     # ================================================================ look
     def restyle(self) -> None:

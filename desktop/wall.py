@@ -28,7 +28,7 @@ from PySide6.QtGui import (
     QResizeEvent,
     QShortcut,
 )
-from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QVBoxLayout, QWidget
 
 from data.extract import Extract
 from data.filters import FilterState
@@ -44,6 +44,7 @@ from .extract_watch import ReloadTracker, signature
 from .session import MAP_GROUPS, CockpitSession, ViewOptions
 from .wall_config import WallConfig, WallView, expand_views
 from .wall_replay import WallReplay
+from .wall_screens import Rect, assign_parts, screen_regions
 
 WALL_BOOST = 1.15
 """Type and symbols a little larger than on a desk: the wall is read from across the room."""
@@ -106,6 +107,10 @@ class WallWindow(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.board, 1)
         self._rings: dict[QWidget, FocusRing] = {}
+        self.regions: list[Rect] = []
+        """The physical screens in window coordinates when spanning several (else empty)."""
+        self._region_boxes: list[QWidget] = []
+        self._span_size: tuple[int, int] = (0, 0)
         self.tracker = ReloadTracker(self.wall_path, config.retry_seconds)
         s = self.session
         s.extract_changed.connect(self._wall_opened)
@@ -328,6 +333,75 @@ class WallWindow(QWidget):
             self._day = date.today()
             self._update_banner()
 
+    # ================================================================ screens
+    def set_screens(self, screens: list[Rect]) -> None:
+        """Lay the wall out for these physical screens (x, y, width, height, in the
+        coordinates of the screens): one layout on one screen, or, over several, each
+        piece inside one screen so that no map or panel crosses a bezel
+        (``desktop.wall_screens``). The window is expected to cover them all."""
+        regions = screen_regions(screens)
+        if len(regions) <= 1:
+            self._single_layout()
+            return
+        self._single_layout()  # start from the pieces in their places
+        self.regions = regions
+        self._span_size = (max(x + w for x, _y, w, _h in regions),
+                           max(y + h for _x, y, _w, h in regions))
+        parts: dict[str, QWidget] = {"banner": self.banner, **self.board.parts()}
+        self._layout.removeWidget(self.banner)
+        self._layout.removeWidget(self.board)
+        self.board.hide()
+        for names in assign_parts(regions):
+            box = QWidget(self)
+            box.setObjectName("wallScreen")
+            lay = QVBoxLayout(box)
+            if "left" in names and "right" in names:  # the two columns side by side
+                cols = QHBoxLayout()
+                cols.addWidget(parts["left"], 420)
+                cols.addWidget(parts["right"], 480)
+                order = [n for n in names if n not in ("left", "right")]
+                order.insert(order.index("timeline") if "timeline" in order else len(order),
+                             "cols")
+            else:
+                cols, order = None, list(names)
+            for name in order:
+                if name == "cols":
+                    lay.addLayout(cols, 5)
+                else:
+                    lay.addWidget(parts[name], {"map": 1, "left": 1, "right": 5,
+                                                "timeline": 1}.get(name, 0))
+                    parts[name].show()
+            box.show()
+            self._region_boxes.append(box)
+        self._rescale()
+        self._place_regions()
+        self._place_focus()
+
+    def _single_layout(self) -> None:
+        """Back to the one layout: banner above the board, filling the window."""
+        if not self.regions:
+            return
+        self.regions = []
+        self.board.restore_parts()
+        self._layout.insertWidget(0, self.banner)
+        self._layout.insertWidget(1, self.board, 1)
+        self.banner.show()
+        self.board.show()
+        for box in self._region_boxes:
+            box.deleteLater()
+        self._region_boxes = []
+        self._rescale()
+
+    def _place_regions(self) -> None:
+        # the regions follow the window (scaled if it is not exactly the screens' union)
+        sw, sh = self._span_size
+        fx, fy = self.width() / max(1, sw), self.height() / max(1, sh)
+        m = round(8 * self.scale)
+        for box, (x, y, w, h) in zip(self._region_boxes, self.regions, strict=True):
+            box.setGeometry(round(x * fx), round(y * fy), round(w * fx), round(h * fy))
+            box.layout().setContentsMargins(m, m, m, m)
+            box.layout().setSpacing(round(6 * self.scale))
+
     # ================================================================ look
     def restyle(self) -> None:
         t, s = self.theme, self.scale
@@ -337,15 +411,29 @@ class WallWindow(QWidget):
         self._layout.setSpacing(round(6 * s))
         self.banner.set_theme(t)
         self.banner.set_scale(s)
+        if self.regions:
+            self._place_regions()
         self._place_focus()
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        factor = round(scale_for(self.width(), self.height()) * WALL_BOOST, 2)
+    def _rescale(self) -> None:
+        # type and symbols for one screen: the smallest region when spanning several
+        if self.regions:
+            sw, sh = self._span_size
+            fx, fy = self.width() / max(1, sw), self.height() / max(1, sh)
+            base = min(scale_for(round(w * fx), round(h * fy)) for _x, _y, w, h in self.regions)
+        else:
+            base = scale_for(self.width(), self.height())
+        factor = round(base * WALL_BOOST, 2)
         if abs(factor - self.scale) > 0.04:
             self.scale = factor
             self.restyle()  # the wall first, then the board (see board.py)
             self.board.set_scale(factor)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._rescale()
+        if self.regions:
+            self._place_regions()
 
     # ================================================================ events
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
@@ -383,7 +471,7 @@ class WallWindow(QWidget):
         super().closeEvent(event)
 
 
-def place(win: QWidget, screen: int | None = None, span: bool = False) -> list[str]:
+def place(win: WallWindow, screen: int | None = None, span: bool = False) -> list[str]:
     """Put ``win`` full screen on screen ``screen`` or across all screens; returns warnings."""
     warnings: list[str] = []
     screens = QGuiApplication.screens()
@@ -391,6 +479,9 @@ def place(win: QWidget, screen: int | None = None, span: bool = False) -> list[s
         rect = QRect()
         for s in screens:
             rect = rect.united(s.geometry())
+        # each piece inside one physical screen: nothing across a bezel
+        win.set_screens([(g.x(), g.y(), g.width(), g.height())
+                         for g in (s.geometry() for s in screens)])
         win.setGeometry(rect)
         win.show()  # full screen applies to one screen only: a frameless window spans them
         return warnings
