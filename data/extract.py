@@ -38,6 +38,7 @@ from .schema import (
     Reason,
 )
 from .sources import ExtractError, attach_source, quiet, run, sql_literal
+from .step_reading import detect_step_reading
 from .validate import BuildContext, clean_areas, clean_rows, write_areas
 
 Progress = Callable[[str, float], None]
@@ -218,6 +219,9 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
         for k, (spec, refs, frac) in enumerate(steps):
             ctx.span = (frac, steps[k + 1][2] if k + 1 < len(steps) else 0.99)
             clean_rows(ctx, spec, refs)
+        if report.table(DISPUTE_STEPS.name).status == OK:
+            report.table(DISPUTE_STEPS.name).findings["level_reading"] = \
+                detect_step_reading(con).to_json()
         write_areas(con, ctx.areas)
         _write_kv(con, meta, report, ctx.areas)
         run(con, "CHECKPOINT")

@@ -227,6 +227,7 @@ def _open(path: str, progress: bool = True) -> Any:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from data.extract import ExtractError
+    from layers.load_notes import finding_lines
 
     try:
         ex = _open(args.extract)
@@ -243,6 +244,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         else:
             print(f"{ex.region_name}: {ex.path} ({ex.kind}, {ex.coord_system})")
             for line in ex.report.summary_lines():
+                print("  " + line)
+            for line in finding_lines(ex.report, "en"):
                 print("  " + line)
     finally:
         ex.close()
