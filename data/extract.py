@@ -205,7 +205,8 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
             report.notes.append("tables not in the schema, ignored: "
                                 + ", ".join(source.foreign_tables))
         meta = _read_meta(con, source, report)
-        ctx = BuildContext(con, source, report, meta["coord_system"], AreaSet(), progress)
+        ctx = BuildContext(con, source, report, meta["coord_system"], AreaSet(), progress,
+                           duplicates=meta.get("duplicates", "latest").strip().lower())
         run(con, "CREATE TABLE _quarantine (tbl VARCHAR, row_number BIGINT, "
                     "record_id VARCHAR, reason VARCHAR)")
         progress("reading areas", 0.02)

@@ -340,6 +340,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "The three-level funnel cannot be computed: the dispute steps record escalations "
         "both ways (some at the level they went to, some at the level they left), so the "
         "levels a dispute reached cannot be told reliably."),
+    "load_duplicates": (
+        "{table}：{ids} 个编号重复，按{rule}保留，{superseded} 行被取代"
+        "（其中 {changed} 行类别不同）。",
+        "{table}: {ids} ids repeat; the {rule} version kept, {superseded} rows superseded "
+        "({changed} of them with another category)."),
+    "dup_rule_latest": ("最新版本", "latest"),
+    "dup_rule_first": ("首次出现", "first"),
     "load_steps_from": (
         "纠纷流转记录：“上报”步骤记的是来源层级（规范要求记去向层级），已按来源层级读取"
         "（{last} 件纠纷的最后一步、{esc} 个上报步骤只有这样读才与当前层级相符）。",

@@ -24,4 +24,12 @@ def finding_lines(report: Any, lang: str | None = None) -> list[str]:
     elif doc and doc.get("reading") == "unclear":
         out.append(tr("load_steps_neither", lang, n=f"{doc['last_neither']:,}",
                       compared=f"{doc['compared']:,}"))
+    for name, t in report.tables.items():
+        dup = t.findings.get("duplicates")
+        if dup:
+            changed = dup.get("changed_category")
+            out.append(tr("load_duplicates", lang, table=name, ids=f"{dup['ids']:,}",
+                          rule=tr(f"dup_rule_{dup['rule']}", lang),
+                          superseded=f"{dup['superseded']:,}",
+                          changed="-" if changed is None else f"{changed:,}"))
     return out
