@@ -198,6 +198,8 @@ def _add_import_parser(sub: Any) -> None:
                    help="datum of lon/lat in the files (converted to WGS84)")
     p.add_argument("--crs", metavar="EPSG:N", help="CRS of projected x/y in the files")
     p.add_argument("--format", choices=("duckdb", "parquet"), default="duckdb")
+    p.add_argument("--duplicates", choices=("latest", "first"),
+                   help="which row of a repeated id is kept (meta.duplicates; default latest)")
     p.add_argument("--dry-run", action="store_true",
                    help="print the mapping and the parse counts; write nothing")
     p.add_argument("--save-mapping", metavar="FILE",
@@ -537,7 +539,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         report = run_import(inputs, args.out, mapping, region=args.region,
                             coord_system=args.coord_system, crs=args.crs, fmt=args.format,
                             dry_run=args.dry_run, save_mapping=save,
-                            progress=_progress_printer(not args.json))
+                            progress=_progress_printer(not args.json),
+                            duplicates=args.duplicates)
     except ImportFailure as exc:
         return _fail(str(exc))
     if args.json:

@@ -80,3 +80,34 @@ def test_update_timestamp_decides_before_order(tmp_path: Path) -> None:
         [(want["kind"].iloc[0],)] == [("officer",)]
     assert ex.report.to_json()["resources"]["findings"]["duplicates"]["by"] == "updated_at"
     ex.close()
+
+
+@pytest.mark.parametrize("rule", [None, "first"])
+def test_import_then_load_agree_with_pandas(tmp_path: Path, rule: str | None) -> None:
+    """`cockpit import` of two monthly exports: a correction in the later file wins."""
+    import pandas as pd
+
+    from data.importer.run import parse_inputs, run_import
+
+    a = pd.DataFrame({"incident_id": ["A1", "A2", "A3"],
+                      "reported_at": ["2025-05-01 10:00", "2025-05-02 11:00",
+                                      "2025-05-03 12:00"],
+                      "category": ["criminal", "traffic", "fraud"],
+                      "lon": [115.05, 115.06, 115.07], "lat": [27.05, 27.06, 27.07],
+                      "status": ["open", "open", "open"]})
+    b = a.iloc[[0, 2]].assign(category=["public_order", "fraud"], status="closed")
+    a.to_csv(tmp_path / "m1.csv", index=False)
+    b.to_csv(tmp_path / "m2.csv", index=False)
+    out = tmp_path / "imp.duckdb"
+    run_import(parse_inputs([f"incidents={tmp_path / 'm1.csv'}",
+                             f"incidents={tmp_path / 'm2.csv'}"]), out, region="测试县",
+               duplicates=rule)
+    both = pd.concat([a, b], ignore_index=True)
+    want = both.drop_duplicates("incident_id", keep="first" if rule else "last")
+    ex = open_extract(out)
+    got = dict(ex.con.execute("SELECT incident_id, category FROM incidents").fetchall())
+    assert got == dict(zip(want["incident_id"], want["category"], strict=True))
+    dup = ex.report.to_json()["incidents"]["findings"]["duplicates"]
+    assert (dup["rule"], dup["superseded"], dup["changed_category"]) == \
+        (rule or "latest", 2, 1)
+    ex.close()
