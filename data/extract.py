@@ -38,6 +38,7 @@ from .schema import (
     Reason,
 )
 from .sources import ExtractError, attach_source, quiet, run, sql_literal
+from .step_reading import detect_step_reading
 from .validate import BuildContext, clean_areas, clean_rows, write_areas
 
 Progress = Callable[[str, float], None]
@@ -204,7 +205,8 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
             report.notes.append("tables not in the schema, ignored: "
                                 + ", ".join(source.foreign_tables))
         meta = _read_meta(con, source, report)
-        ctx = BuildContext(con, source, report, meta["coord_system"], AreaSet(), progress)
+        ctx = BuildContext(con, source, report, meta["coord_system"], AreaSet(), progress,
+                           duplicates=meta.get("duplicates", "latest").strip().lower())
         run(con, "CREATE TABLE _quarantine (tbl VARCHAR, row_number BIGINT, "
                     "record_id VARCHAR, reason VARCHAR)")
         progress("reading areas", 0.02)
@@ -218,6 +220,9 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
         for k, (spec, refs, frac) in enumerate(steps):
             ctx.span = (frac, steps[k + 1][2] if k + 1 < len(steps) else 0.99)
             clean_rows(ctx, spec, refs)
+        if report.table(DISPUTE_STEPS.name).status == OK:
+            report.table(DISPUTE_STEPS.name).findings["level_reading"] = \
+                detect_step_reading(con).to_json()
         write_areas(con, ctx.areas)
         _write_kv(con, meta, report, ctx.areas)
         run(con, "CHECKPOINT")

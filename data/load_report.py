@@ -22,6 +22,9 @@ class TableReport:
     """Rows kept with a repair, per repair (a row may have several)."""
     status: str = MISSING
     message: str | None = None
+    findings: dict[str, Any] = field(default_factory=dict)
+    """Machine-readable conclusions drawn while loading, by key (e.g. ``level_reading`` of
+    dispute_steps, ``duplicates`` of a table with ids); ``layers/load_notes.py`` words them."""
 
     @property
     def kept(self) -> int:

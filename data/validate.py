@@ -48,6 +48,9 @@ class BuildContext:
     progress: Progress
     span: tuple[float, float] = (0.0, 1.0)
     """The share of the whole build the current table takes (its progress maps into it)."""
+    duplicates: str = "latest"
+    """Which row of a repeated id is kept: ``latest`` (default) or ``first``; see
+    ``_set_aside_duplicates``."""
 
     def step(self, stage: str, fraction: float) -> None:
         """Progress within the current table (``fraction`` of it done)."""
@@ -290,7 +293,7 @@ def clean_rows(ctx: BuildContext, spec: Table,
     # queries are within their targets without it (see bench/bench_foundation.py).
     ctx.step(f"checking {spec.name}", 0.8)
     if spec.id_column:
-        _set_aside_duplicates(ctx.con, spec)
+        _set_aside_duplicates(ctx.con, spec, rep, ctx.duplicates)
     if stream.unknown_area_rows:
         rep.adjusted[Reason.UNKNOWN_AREA] = stream.unknown_area_rows
     _count(ctx.con, spec, rep, adj)
@@ -339,29 +342,58 @@ def _reason_sql(spec: Table, value: dict[str, str],
     return "CASE " + " ".join(whens) + " ELSE NULL END"
 
 
-def _set_aside_duplicates(con: duckdb.DuckDBPyConnection, spec: Table) -> None:
-    """Keep the first row of each id (in extract order); set the others aside.
+def _set_aside_duplicates(con: duckdb.DuckDBPyConnection, spec: Table, rep: TableReport,
+                          rule: str = "latest") -> None:
+    """Keep one row of each id; set the others aside (reason ``duplicate_id``).
+
+    Repeated ids are corrections in later exports, so by default the *latest* version
+    wins: the row with the newest ``updated_at`` when the table has that column (rows
+    without one count as oldest), else the later row in source order (later file,
+    later row). ``rule = "first"`` (meta key ``duplicates``) keeps the first row in
+    source order instead. The load report's ``findings["duplicates"]`` gives the rule,
+    the rows superseded and, for tables with a ``category``, how many superseded rows
+    had another category than the kept one.
 
     Grouping 64-bit hashes instead of the id strings keeps the aggregation small
     at 10M rows; only ids whose hash repeats are compared exactly.
     """
     ident, table = quote_ident(spec.id_column or ""), spec.name
+    names = {c.name for c in spec.columns}
+    key = ("(coalesce(updated_at, TIMESTAMP '0001-01-01'), _row)" if "updated_at" in names
+           else "_row")
+    pick = "arg_min(_row, _row)" if rule == "first" else f"arg_max(_row, {key})"
     run(con, f"""
         CREATE OR REPLACE TEMP TABLE _dups AS
         WITH suspects AS (SELECT hash({ident}) AS h FROM main.{table} GROUP BY 1
                           HAVING count(*) > 1)
-        SELECT {ident} AS dup_id, min(_row) AS first_row FROM main.{table}
+        SELECT {ident} AS dup_id, {pick} AS keep_row FROM main.{table}
         WHERE hash({ident}) IN (SELECT h FROM suspects)
         GROUP BY 1 HAVING count(*) > 1""")
     if not con.execute("SELECT count(*) FROM _dups").fetchall()[0][0]:
         return
+    changed = "NULL"
+    if "category" in names:
+        changed = f"""(SELECT count(*) FROM main.{table} t JOIN _dups d ON t.{ident} = d.dup_id
+                       AND t._row <> d.keep_row
+                       JOIN main.{table} k ON k._row = d.keep_row
+                       WHERE t.category IS DISTINCT FROM k.category)"""
+    superseded, n_changed = con.execute(f"""
+        SELECT (SELECT count(*) FROM main.{table} t JOIN _dups d ON t.{ident} = d.dup_id
+                AND t._row <> d.keep_row), {changed}""").fetchall()[0]
+    rep.findings["duplicates"] = {"rule": "first" if rule == "first" else "latest",
+                                  "by": "updated_at" if "updated_at" in names else "order",
+                                  "ids": int(con.execute("SELECT count(*) FROM _dups"
+                                                         ).fetchall()[0][0]),
+                                  "superseded": int(superseded),
+                                  "changed_category": None if n_changed is None
+                                  else int(n_changed)}
     run(con, f"""
         INSERT INTO _quarantine SELECT $t, t._row, t.{ident}, '{Reason.DUPLICATE_ID}'
-        FROM main.{table} t JOIN _dups d ON t.{ident} = d.dup_id AND t._row <> d.first_row""",
+        FROM main.{table} t JOIN _dups d ON t.{ident} = d.dup_id AND t._row <> d.keep_row""",
         {"t": table})
     run(con, f"""
         DELETE FROM main.{table} t USING _dups d
-        WHERE t.{ident} = d.dup_id AND t._row <> d.first_row""")
+        WHERE t.{ident} = d.dup_id AND t._row <> d.keep_row""")
 
 
 def _count(con: duckdb.DuckDBPyConnection, spec: Table, rep: TableReport,

@@ -2,8 +2,11 @@
 
 Every dispute is accepted at its village; at each level it is resolved, fails,
 is referred (to court or another body) or escalated to the next level, where
-it is accepted again. The path is cut at extracted_at, and the dispute's level
-and status are read off its last step, so the two tables always agree.
+it is accepted again. Steps follow the schema: a step's level is the level that
+holds the dispute after it, so a village → town escalation is ``(town, escalated)``.
+The path is cut at extracted_at, and the dispute's level and status are read off
+its last step, so the two tables always agree (a dispute escalated but not yet
+accepted by the next level is pending there).
 """
 
 from __future__ import annotations
@@ -134,8 +137,8 @@ def _steps(rng: np.random.Generator, recv: np.ndarray
                 add(alive[rows], end[rows], end[rows], lv, name)
         esc = out == 1
         nxt = _office(rng, end[esc] // DAY_S + 1 + rng.poisson(0.5, int(esc.sum())))
-        # An escalation is only on record once the next level has accepted the case.
-        add(alive[esc], end[esc], nxt, lv, "escalated")
+        # The schema's convention: an escalation carries the level it went to.
+        add(alive[esc], end[esc], end[esc], lv + 1, "escalated")
         alive, now = alive[esc], nxt
 
     d, t, cut = np.concatenate(d_), np.concatenate(t_), np.concatenate(cut_)
@@ -149,9 +152,11 @@ def _steps(rng: np.random.Generator, recv: np.ndarray
     last = np.r_[np.flatnonzero(np.diff(d)), len(d) - 1]  # every dispute has >= 1 step
     level = lvl[last]
     status = act[last].copy()
-    open_ = status == "accepted"
+    waiting = status == "escalated"  # handed up, not accepted there yet
+    accepted = status == "accepted"
     fresh = (END_S - t[last]) < 2 * DAY_S
-    status[open_] = np.where(fresh[open_] & (rng.random(int(open_.sum())) < 0.6), "pending",
-                             "mediating")
-    done_at = np.where(open_, 0, t[last])
+    status[accepted] = np.where(fresh[accepted] & (rng.random(int(accepted.sum())) < 0.6),
+                                "pending", "mediating")
+    status[waiting] = "pending"
+    done_at = np.where(accepted | waiting, 0, t[last])
     return (d, t, lvl, act), level, status, done_at

@@ -198,6 +198,8 @@ def _add_import_parser(sub: Any) -> None:
                    help="datum of lon/lat in the files (converted to WGS84)")
     p.add_argument("--crs", metavar="EPSG:N", help="CRS of projected x/y in the files")
     p.add_argument("--format", choices=("duckdb", "parquet"), default="duckdb")
+    p.add_argument("--duplicates", choices=("latest", "first"),
+                   help="which row of a repeated id is kept (meta.duplicates; default latest)")
     p.add_argument("--dry-run", action="store_true",
                    help="print the mapping and the parse counts; write nothing")
     p.add_argument("--save-mapping", metavar="FILE",
@@ -227,6 +229,7 @@ def _open(path: str, progress: bool = True) -> Any:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from data.extract import ExtractError
+    from layers.load_notes import finding_lines
 
     try:
         ex = _open(args.extract)
@@ -243,6 +246,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         else:
             print(f"{ex.region_name}: {ex.path} ({ex.kind}, {ex.coord_system})")
             for line in ex.report.summary_lines():
+                print("  " + line)
+            for line in finding_lines(ex.report, "en"):
                 print("  " + line)
     finally:
         ex.close()
@@ -534,7 +539,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         report = run_import(inputs, args.out, mapping, region=args.region,
                             coord_system=args.coord_system, crs=args.crs, fmt=args.format,
                             dry_run=args.dry_run, save_mapping=save,
-                            progress=_progress_printer(not args.json))
+                            progress=_progress_printer(not args.json),
+                            duplicates=args.duplicates)
     except ImportFailure as exc:
         return _fail(str(exc))
     if args.json:

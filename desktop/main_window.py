@@ -31,6 +31,7 @@ from data.extract import Extract
 from data.filters import FilterState
 from layers.filter_text import filter_chips, remove_chip, window_text
 from layers.i18n import tr
+from layers.load_notes import finding_lines
 from widgets.filter_bar import FilterBar
 from widgets.theme import Theme, apply_theme, css, make_font
 
@@ -370,7 +371,7 @@ class CockpitWindow(QMainWindow):
         ex = self.extract
         if ex is None:
             return
-        text = "\n".join(ex.report.summary_lines())
+        text = "\n".join([*ex.report.summary_lines(), *finding_lines(ex.report)])
         box = QMessageBox(QMessageBox.Icon.Information,
                           tr("load_report_title", name=Path(self.session.path or "").name),
                           text, QMessageBox.StandardButton.Ok, self)

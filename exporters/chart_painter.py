@@ -271,6 +271,12 @@ def paint_lines(ctx: Ctx, spec: LineSpec, rect: QRectF, empty: str) -> None:
 # ----------------------------------------------------------------------------- funnel
 def paint_funnel(ctx: Ctx, spec: FunnelSpec, rect: QRectF, empty: str) -> None:
     """The funnel as the screen draws it (``painting.funnel``), in print's fonts and units."""
+    if spec.message and not spec.stages:  # why the funnel cannot be drawn, wrapped
+        p = ctx.painter
+        p.setFont(ctx.font(ctx.style.size_body))
+        p.setPen(qcolor(ctx.style.muted))
+        p.drawText(rect, _CENTER | int(Qt.TextFlag.TextWordWrap), spec.message)
+        return
     if not spec.stages or not any(spec.values):
         no_data(ctx, rect, empty)
         return

@@ -256,6 +256,8 @@ def _funnel(med: Mediation, lang: str, masked: bool) -> Table:
     rows = [(code_label("dispute_level", lv, lang), f.entered[lv], f.reached[lv],
              f.resolved[lv], f.failed[lv], f.referred[lv], f.open[lv])
             for lv in f.reached]
+    if f.refused:  # the steps cannot be read: the reason instead of per-level figures
+        rows = [(tr(f"med_refused_{f.refused}", lang), None, None, None, None, None, None)]
     return _table("funnel", lang, columns, rows, masked)
 
 

@@ -235,8 +235,12 @@ def mediation_level_table(med: Mediation, lang: str | None = None) -> TableSpec:
     """The village → town → county ladder: reached, then the outcome at each end level."""
     f = med.funnel
     levels = ("village", "town", "county")
-    rows = [(code_label("dispute_level", lv, lang), n(f.reached[lv]), n(f.resolved[lv]),
-             n(f.failed[lv]), n(f.referred[lv]), n(f.open[lv])) for lv in levels]
+    if f.refused:  # no per-level figure: the reason in the first column
+        rows = [(tr(f"med_refused_{f.refused}", lang), "", "", "", "", "")]
+        levels = ("",)
+    else:
+        rows = [(code_label("dispute_level", lv, lang), n(f.reached[lv]), n(f.resolved[lv]),
+                 n(f.failed[lv]), n(f.referred[lv]), n(f.open[lv])) for lv in levels]
     rows.append((tr("total", lang), n(f.received), n(sum(f.resolved.values())),
                  n(sum(f.failed.values())), n(sum(f.referred.values())),
                  n(sum(f.open.values()))))

@@ -276,6 +276,9 @@ def rectification_funnel(rect: object, lang: str | None = None) -> FunnelSpec:
 def mediation_funnel(med: object, lang: str | None = None) -> FunnelSpec:
     f = med.funnel
     levels = MEDIATION_STAGES
+    if getattr(f, "refused", None):  # the steps cannot be read: say why, draw nothing
+        return FunnelSpec("med_funnel", tr("chart_med_funnel", lang), (), (),
+                          message=tr(f"med_refused_{f.refused}", lang))
     return FunnelSpec("med_funnel", tr("chart_med_funnel", lang),
                       tuple(tr(f"stage_{lv}", lang) for lv in levels),
                       tuple(int(f.reached[lv]) for lv in levels),

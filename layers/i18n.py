@@ -328,6 +328,42 @@ TEXT: dict[str, tuple[str, str]] = {
     "table_coverage": ("力量覆盖缺口：{km} 公里内无可用力量的隐患",
                        "Coverage gaps: hazards with no available force within {km} km"),
     "table_med_levels": ("逐级化解情况", "Mediation by level"),
+    "med_refused_step_levels_neither": (
+        "无法计算三级调解漏斗：纠纷流转记录（dispute_steps）最后一步的层级与纠纷当前层级不符，"
+        "按“升级记去向层级”和“升级记来源层级”两种写法读都对不上，请核对数据来源。",
+        "The three-level funnel cannot be computed: the last dispute step's level disagrees "
+        "with the dispute's current level under both ways of recording an escalation (the "
+        "level it went to, the level it left); check the producer."),
+    "med_refused_step_levels_mixed": (
+        "无法计算三级调解漏斗：纠纷流转记录（dispute_steps）中的“上报”步骤两种写法混用"
+        "（有的记去向层级，有的记来源层级），无法可靠地判断纠纷到过哪一级。",
+        "The three-level funnel cannot be computed: the dispute steps record escalations "
+        "both ways (some at the level they went to, some at the level they left), so the "
+        "levels a dispute reached cannot be told reliably."),
+    "load_duplicates": (
+        "{table}：{ids} 个编号重复，按{rule}保留，{superseded} 行被取代"
+        "（其中 {changed} 行类别不同）。",
+        "{table}: {ids} ids repeat; the {rule} version kept, {superseded} rows superseded "
+        "({changed} of them with another category)."),
+    "dup_rule_latest": ("最新版本", "latest"),
+    "dup_rule_first": ("首次出现", "first"),
+    "load_steps_from": (
+        "纠纷流转记录：“上报”步骤记的是来源层级（规范要求记去向层级），已按来源层级读取"
+        "（{last} 件纠纷的最后一步、{esc} 个上报步骤只有这样读才与当前层级相符）。",
+        "Dispute steps: escalations carry the level they left, not the level they went to "
+        "as the schema says; they were read that way ({last} disputes' last steps and "
+        "{esc} escalation steps fit only that reading)."),
+    "load_steps_neither": (
+        "纠纷流转记录：{n} 件纠纷（共比对 {compared} 件）最后一步的层级按两种读法都与当前层级"
+        "不符，三级调解漏斗不予计算。",
+        "Dispute steps: for {n} of {compared} disputes the last step's level fits the "
+        "current level under neither reading; the three-level funnel is not computed."),
+    "load_steps_mixed": (
+        "纠纷流转记录：上报步骤两种写法混用（记去向层级的证据 {to} 条，记来源层级的 {frm} 条），"
+        "三级调解漏斗不予计算。",
+        "Dispute steps: escalations are recorded both ways ({to} pieces of evidence for the "
+        "level they went to, {frm} for the level they left); the three-level funnel is not "
+        "computed."),
     "table_med_towns": ("各乡镇矛盾纠纷", "Disputes by town"),
     "col_category": ("类别", "Category"),
     "col_current": ("本期", "Now"),

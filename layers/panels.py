@@ -107,6 +107,8 @@ class FunnelSpec:
     notes: tuple[str, ...] = ()
     """Text beside each stage (e.g. "村级化解 14,274")."""
     colors: tuple[RGBA, ...] = ()
+    message: str | None = None
+    """Without stages: why the funnel cannot be drawn (shown in its place), else "no data"."""
 
 
 @dataclass(frozen=True)

@@ -741,13 +741,13 @@ def _untimed(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return (row[0], None, *row[2:])
 
 
-def test_duplicate_ids_keep_the_first(tmp_path: Path, load: Callable[[Path], Extract]) -> None:
+def test_duplicate_ids_keep_the_latest(tmp_path: Path, load: Callable[[Path], Extract]) -> None:
     when = datetime(2025, 5, 3, 12, 0)
     incidents = [
         f.incident(1, 115.05, 27.05, datetime(2025, 5, 9), category="fire"),
         f.incident(1, 115.15, 27.15, datetime(2025, 5, 1), category="traffic"),
         f.incident(1, 115.15, 27.05, when, category="fraud"),
-        # The first row of id 2 is unusable: the next one with that id is kept.
+        # The first row of id 2 is unusable: the usable one with that id is kept.
         _untimed(f.incident(2, 115.05, 27.05, category="fire")),
         f.incident(2, 115.05, 27.15, when, category="dispute"),
         f.incident(3, 115.05, 27.05, when),
@@ -762,11 +762,15 @@ def test_duplicate_ids_keep_the_first(tmp_path: Path, load: Callable[[Path], Ext
     rep = ex.report.to_json()
     assert rep["incidents"]["reasons"] == {"duplicate_id": 2, "bad_timestamp": 1}
     kept = dict(table_of(ex, "SELECT incident_id, category FROM incidents"))
-    assert kept == {"I000001": "fire", "I000002": "dispute", "I000003": "criminal"}
+    # later rows are corrections: the last usable row of an id wins
+    assert kept == {"I000001": "fraud", "I000002": "dispute", "I000003": "criminal"}
+    assert rep["incidents"]["findings"]["duplicates"] == {
+        "rule": "latest", "by": "order", "ids": 1, "superseded": 2, "changed_category": 2}
     assert rep["areas"]["reasons"] == {"duplicate_id": 1}
     assert ex.areas.names[ex.areas.idx_of("V00")] == "村00"
     assert rep["resources"]["reasons"] == {"duplicate_id": 1}
-    assert table_of(ex, "SELECT kind FROM resources") == [("officer",)]
+    # same updated_at: the later row wins
+    assert table_of(ex, "SELECT kind FROM resources") == [("mediator",)]
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")

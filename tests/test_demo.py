@@ -267,14 +267,19 @@ def test_dispute_steps_agree_with_disputes(demos):
         s = sorted(steps[d], key=lambda x: (x[0], x[2] != "accepted"))
         assert s[0] == (received, "village", "accepted"), d
         assert all(x[0] <= y[0] for x, y in pairwise(s))
+        # the schema's convention: an escalation carries the level it went to
         for (_, lv1, a1), (_, lv2, a2) in pairwise(s):
-            if a1 == "escalated":
-                assert (a2, order[lv2]) == ("accepted", order[lv1] + 1), d
+            if a2 == "escalated":
+                assert (a1, order[lv2]) == ("accepted", order[lv1] + 1), d
+            elif a1 == "escalated":
+                assert (a2, lv2) == ("accepted", lv1), d
             else:
                 assert a1 == "accepted" and lv1 == lv2, d
         assert s[-1][1] == level, d
         if s[-1][2] in terminal:
             assert status == s[-1][2] and resolved_at == s[-1][0], d
+        elif s[-1][2] == "escalated":  # handed up, not accepted there yet
+            assert status == "pending" and resolved_at is None, d
         else:
             assert s[-1][2] == "accepted" and status in ("pending", "mediating"), d
             assert resolved_at is None

@@ -344,7 +344,20 @@ def expect(rows: list[dict[str, Cell]], id_col: str, time_col: str | None,
     """Set-aside reasons in the schema's order; ``point`` None = no coordinates,
     False = optional coordinates, True = required."""
     out = Expected(Counter(), [])
-    seen: set[str] = set()
+    # repeated ids: the latest usable row (in source order) wins; updated_at is NULL here
+    latest: dict[str, int] = {}
+    for n, r in enumerate(rows):
+        ident = r[id_col].value
+        if ident is None or sql_trim(ident) == "":
+            continue
+        if time_col is not None and r[time_col].value in (None, BAD):
+            continue
+        if point is not None and geo_reason(r["lon"].value, r["lat"].value, point,
+                                            where)[0] is not None:
+            continue
+        if refs is not None and not refs(r):
+            continue
+        latest[ident] = n
     for n, r in enumerate(rows):
         ident = r[id_col].value
         why, swapped = None, False
@@ -356,10 +369,9 @@ def expect(rows: list[dict[str, Cell]], id_col: str, time_col: str | None,
             why, swapped = geo_reason(r["lon"].value, r["lat"].value, point, where)
         if why is None and refs is not None and not refs(r):
             why = "unknown_reference"
-        if why is None and ident in seen:
+        if why is None and latest.get(ident) != n:
             why = "duplicate_id"
         if why is None:
-            seen.add(ident)
             out.kept.append(n)
             out.swapped += swapped
         else:

@@ -125,8 +125,11 @@ def _chain(raw: Raw, area: str | None) -> list[str]:
     return out
 
 
-def path_of(raw: Raw, r: Any, stop: datetime) -> dict[str, Any]:
-    """One dispute's funnel path, by the module's documented rules, in plain Python."""
+def path_of(raw: Raw, r: Any, stop: datetime, reading: str = "to") -> dict[str, Any]:
+    """One dispute's funnel path, by the module's documented rules, in plain Python.
+
+    ``reading``: ``to`` (the schema: an escalation's level is the level it went to) or
+    ``from`` (the level it left), as the test knows its producer wrote them."""
     steps = raw.steps.get(r.dispute_id, [])
     usable = [s for s in steps if s[0] < stop and s[2] != "other"]
     later = any(s[0] >= stop for s in steps)
@@ -135,9 +138,13 @@ def path_of(raw: Raw, r: Any, stop: datetime) -> dict[str, Any]:
                          and resolved_at >= stop)
     if usable:
         ranks = [LEVELS.index(s[2]) for s in usable]
-        entry = min(ranks)
-        end = max(min(k + 1, 2) if s[3] == "escalated" else k
-                  for k, s in zip(ranks, usable, strict=True))
+        esc = [s[3] == "escalated" for s in usable]
+        if reading == "from":
+            entry = min(ranks)
+            end = max(min(k + 1, 2) if e else k for k, e in zip(ranks, esc, strict=True))
+        else:
+            entry = min(max(k - 1, 0) if e else k for k, e in zip(ranks, esc, strict=True))
+            end = max(ranks)
         known = [s[3] for s in usable if s[3] != "other"]
         last = known[-1] if known else None
     else:
@@ -176,7 +183,7 @@ def _month(d: date | datetime) -> int:
 
 def expected(raw: Raw, start: date | None = None, end: date | None = None,
              areas: tuple[str, ...] = (), categories: tuple[str, ...] = (),
-             as_of: date | None = None) -> dict[str, Any]:
+             as_of: date | None = None, reading: str = "to") -> dict[str, Any]:
     as_of = as_of or raw.extracted
     stop = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
     rows = []
@@ -194,13 +201,13 @@ def expected(raw: Raw, start: date | None = None, end: date | None = None,
             continue
         rows.append(r)
 
-    paths = {r.dispute_id: path_of(raw, r, stop) for r in rows}
+    paths = {r.dispute_id: path_of(raw, r, stop, reading) for r in rows}
     zero = dict.fromkeys(LEVELS, 0)
     funnel: dict[str, Any] = {"received": len(rows), "entered": dict(zero),
                               "reached_village": 0, "reached_town": 0, "reached_county": 0,
                               **{o: dict(zero) for o in (*FINISHED, "open")},
                               "from_steps": 0, "from_fields": 0, "status_disagreements": 0,
-                              "level_disagreements": 0}
+                              "level_disagreements": 0, "reading": reading, "refused": None}
     for p in paths.values():
         funnel["entered"][LEVELS[p["entry"]]] += 1
         for k in range(p["entry"], p["end"] + 1):
@@ -430,6 +437,8 @@ DISPUTES = [
     # received after the as-of day: not counted
     _d("D09", _at(6, 20), "family", V00, None, "village", "people_mediator", "pending"),
 ]
+# Written the other way round (an escalation at the level it left, then an acceptance at
+# the next level): the cockpit has to recognise it from the steps themselves.
 STEPS = [
     ("D02", _at(5, 2), "village", "accepted"), ("D02", _at(5, 5), "village", "escalated"),
     ("D02", _at(5, 6), "town", "accepted"), ("D02", _at(5, 10, 15), "town", "escalated"),
@@ -457,8 +466,9 @@ def _days(*pairs: tuple[datetime, datetime]) -> list[float]:
 
 def test_hand_made_paths(tmp_path: Path) -> None:
     q, raw = _extract(tmp_path, "paths", disputes=DISPUTES, dispute_steps=STEPS)
-    got = check(q, raw, FilterState())
+    got = check(q, raw, FilterState(), reading="from")
     f = got["funnel"]
+    assert f["reading"] == "from"
     assert got["as_of"] == EXTRACTED_AT.date().isoformat()
     assert got["total"] == 9  # D09 comes after the as-of day
     assert got["by_status"] == {"pending": 0, "mediating": 3, "resolved": 3, "failed": 1,
@@ -496,7 +506,7 @@ def test_hand_made_earlier_as_of(tmp_path: Path) -> None:
     """As of 10 May: D02's county steps and D10's resolution lie in the future."""
     q, raw = _extract(tmp_path, "asof", disputes=DISPUTES, dispute_steps=STEPS)
     as_of = date(2025, 5, 10)
-    got = check(q, raw, FilterState(as_of=as_of), as_of=as_of)
+    got = check(q, raw, FilterState(as_of=as_of), as_of=as_of, reading="from")
     f = got["funnel"]
     assert got["total"] == 6  # D01 D02 D04 D05 D06 D10
     # D02 was escalated from town on 10 May: it has reached the county, open there
@@ -511,13 +521,14 @@ def test_hand_made_earlier_as_of(tmp_path: Path) -> None:
 
 def test_hand_made_filters_change_the_answer(tmp_path: Path) -> None:
     q, raw = _extract(tmp_path, "filters", disputes=DISPUTES, dispute_steps=STEPS)
-    got = check(q, raw, FilterState().with_areas(["T2"]), areas=("T2",))
+    got = check(q, raw, FilterState().with_areas(["T2"]), areas=("T2",), reading="from")
     assert got["total"] == 3 and got["funnel"]["entered"]["town"] == 1
     got = check(q, raw, FilterState().with_set("dispute_categories", ["family"]),
-                categories=("family",))
+                categories=("family",), reading="from")
     assert got["total"] == 2 and got["funnel"]["failed"]["village"] == 1
     start, end = date(2025, 5, 1), date(2025, 5, 31)
-    got = check(q, raw, FilterState().with_window(start, end), start=start, end=end)
+    got = check(q, raw, FilterState().with_window(start, end), start=start, end=end,
+                reading="from")
     assert got["total"] == 5 and [m["month"] for m in got["monthly"]] == ["2025-05"]
     assert got["monthly"][0]["received"] == 5
 

@@ -734,6 +734,11 @@ class FunnelChart(_Panel):
         self._canvas.spec, self._canvas.theme, self._canvas.scale = s, self._theme, self._scale
         self._set_title(s.title if s else "")
         self._show_body(s is not None and bool(s.stages))
+        if self._error is None:  # no stages: the spec's reason, else "no data"
+            no_data_label(self._theme, self._scale, self._empty)
+            if s is not None and not s.stages and s.message:
+                self._empty.setText(s.message)
+                self._empty.setWordWrap(True)
         if s is not None:
             self._canvas.setToolTip("\n".join(
                 f"{st}: {v:,}" + (f"  {s.notes[i]}" if i < len(s.notes) else "")

@@ -19,14 +19,26 @@ Funnel (the three-level ladder), one path per dispute
     Usable steps are the dispute's ``dispute_steps`` rows up to the end of the as-of day
     whose level is known, in (step_at, source row) order; a step of unknown level
     cannot be placed and is ignored, a step of unknown action still shows the level.
-    - From steps (the dispute has at least one usable step): a step at level L says the
-      dispute was at L; ``escalated`` at L says it left L for the next level (it has
-      *reached* that level even if the acceptance there is not on record yet; an
-      escalation from county stays at county). The
-      dispute *entered* at the lowest level its steps show, so a dispute whose first
-      step is at town entered at town. Its *end level* is the highest level it reached:
-      the funnel only moves up, and a dispute is counted as having passed every level
-      between its entry and its end level.
+    - From steps (the dispute has at least one usable step): a step's level is the level
+      that holds the dispute after the step (the schema's reading, ``to``): so
+      ``escalated`` at L says it came up to L from the level below (it was at L − 1
+      before, even if that level's steps are not on record). The dispute *entered* at
+      the lowest level its steps show (one below an escalation's level), so a dispute
+      whose first step is ``(town, accepted)`` entered at town and one whose first step
+      is ``(town, escalated)`` entered at village. Its *end level* is the highest level
+      it reached: the funnel only moves up, and a dispute is counted as having passed
+      every level between its entry and its end level.
+    - Producers that write an escalation's *from* level are recognised from the
+      extract's own evidence (``data/step_reading.py``; the load report's
+      ``dispute_steps.findings.level_reading``) and read that way: ``escalated`` at L
+      says it left L for the next level (it has *reached* that level even if the
+      acceptance there is not on record yet; an escalation from county stays at county),
+      and it entered at the lowest level its steps show.
+    - When the evidence fits neither reading (``unclear``) the funnel is refused:
+      ``refused`` holds the reason (``step_levels_neither``: last steps fit neither
+      reading; ``step_levels_mixed``: steps written both ways), every path is taken from
+      the fields as below (so the outcomes still add up) and the per-level figures are
+      ``null`` in ``to_json`` and not shown; the shares below are None.
     - From fields (no usable step, or no ``dispute_steps`` table): the dispute entered at
       village (the schema's ladder starts there: 小事不出村) and its end level is the
       current ``level`` column, so a dispute now at town reached village and town. An
@@ -40,6 +52,7 @@ Funnel (the three-level ladder), one path per dispute
       later story, so the last usable step of known action decides (a terminal action is
       that outcome, anything else is open); without usable steps the dispute is open.
       A status of unknown code is decided the same way.
+    ``reading``: the reading used (``to``, ``from``, ``unclear``).
     ``status_disagreements``: disputes from steps, not moved on, of known status, whose
     last usable step's outcome (terminal action, else open) differs from the status
     outcome (the status wins). ``level_disagreements``: likewise, whose end level from
@@ -91,6 +104,7 @@ import numpy as np
 from data.filters import FilterState, Predicate, day_start
 from data.queries import Query, Selection, code_counts
 from data.schema import DISPUTE_CATEGORIES, DISPUTE_LEVELS, DISPUTE_STATUSES, MEDIATOR_KINDS
+from data.step_reading import FROM, UNCLEAR, StepReading, detect_step_reading, level_rank_sql
 
 __all__ = [
     "AreaRow",
@@ -102,6 +116,7 @@ __all__ = [
     "funnel_stage",
     "mediation",
     "reached_sql",
+    "step_reading",
 ]
 
 FINISHED = ("resolved", "failed", "referred")
@@ -114,10 +129,7 @@ def _rate(num: int, den: int) -> float | None:
     return num / den if den else None
 
 
-def _level_sql(column: str) -> str:
-    # Level codes as ranks 0..2 (village, town, county); unknown → NULL.
-    return (f"CASE {column} WHEN 'village' THEN 0 WHEN 'town' THEN 1 "
-            f"WHEN 'county' THEN 2 END")
+_level_sql = level_rank_sql
 
 
 # --------------------------------------------------------------------------- results
@@ -136,23 +148,34 @@ class Funnel:
     from_fields: int
     status_disagreements: int
     level_disagreements: int
+    reading: str = "to"
+    """How the steps' levels were read (``data/step_reading.py``)."""
+    refused: str | None = None
+    """Why the per-level figures cannot be given (they are then not shown), or None."""
 
     @property
     def resolved_total(self) -> int:
         return sum(self.resolved.values())
 
     def to_json(self) -> dict[str, Any]:
+        def per_level(d: dict[str, int]) -> dict[str, int] | None:
+            return None if self.refused else dict(d)
+
+        def one(lv: str) -> int | None:
+            return None if self.refused else self.reached[lv]
+
         return {
             "received": self.received,
-            "entered": dict(self.entered),
-            "reached_village": self.reached["village"],
-            "reached_town": self.reached["town"],
-            "reached_county": self.reached["county"],
-            "resolved": dict(self.resolved), "failed": dict(self.failed),
-            "referred": dict(self.referred), "open": dict(self.open),
+            "entered": per_level(self.entered),
+            "reached_village": one("village"),
+            "reached_town": one("town"),
+            "reached_county": one("county"),
+            "resolved": per_level(self.resolved), "failed": per_level(self.failed),
+            "referred": per_level(self.referred), "open": per_level(self.open),
             "from_steps": self.from_steps, "from_fields": self.from_fields,
             "status_disagreements": self.status_disagreements,
             "level_disagreements": self.level_disagreements,
+            "reading": self.reading, "refused": self.refused,
         }
 
 
@@ -226,10 +249,14 @@ class Mediation:
 
     @property
     def resolved_at_lowest_level_share(self) -> float | None:
+        if self.funnel.refused:
+            return None
         return _rate(self.funnel.resolved["village"], self.funnel.resolved_total)
 
     @property
     def resolved_below_county_share(self) -> float | None:
+        if self.funnel.refused:
+            return None
         r = self.funnel.resolved
         return _rate(r["village"] + r["town"], self.funnel.resolved_total)
 
@@ -279,23 +306,37 @@ def _stop(q: Query, state: FilterState) -> datetime:
     return day_start(q.as_of(state) + timedelta(days=1))
 
 
-def _paths_sql(pred: Predicate) -> str:
+def step_reading(q: Query) -> StepReading:
+    """The extract's reading of step levels: the load report's, else detected once."""
+    t = q.extract.report.tables.get("dispute_steps")
+    doc = t.findings.get("level_reading") if t is not None else None
+    if doc:
+        return StepReading.from_json(doc)
+    return q.extract.memo("step_reading", lambda: detect_step_reading(q.con))
+
+
+def _paths_sql(pred: Predicate, reading: str) -> str:
     """One row per dispute under ``pred``: the funnel path (see the module docstring).
 
     Uses ``$m_stop`` (the end of the as-of day) next to the predicate's parameters.
+    ``reading`` is ``to``, ``from`` or ``unclear`` (no step is used).
     """
+    if reading == FROM:  # escalated at L: it left L for the level above
+        low, high = "lv", "CASE WHEN action = 'escalated' AND lv < 2 THEN lv + 1 ELSE lv END"
+    else:  # escalated at L: it came up to L from the level below
+        low, high = "CASE WHEN action = 'escalated' AND lv > 0 THEN lv - 1 ELSE lv END", "lv"
+    steps = "FROM dispute_steps" if reading != UNCLEAR else "FROM dispute_steps WHERE FALSE"
     return f"""
         WITH agg AS (
             SELECT dispute_id,
-                min(lv) FILTER (WHERE step_at < $m_stop) AS low,
-                max(CASE WHEN action = 'escalated' AND lv < 2 THEN lv + 1 ELSE lv END)
-                    FILTER (WHERE step_at < $m_stop) AS high,
+                min({low}) FILTER (WHERE step_at < $m_stop) AS low,
+                max({high}) FILTER (WHERE step_at < $m_stop) AS high,
                 arg_max(action, (step_at, _row)) FILTER (
                     WHERE step_at < $m_stop AND lv IS NOT NULL AND action <> 'other')
                     AS last_action,
                 bool_or(step_at >= $m_stop) AS later
             FROM (SELECT dispute_id, step_at, _row, action, {_level_sql('level')} AS lv
-                  FROM dispute_steps)
+                  {steps})
             GROUP BY 1
         ),
         d AS (
@@ -330,7 +371,8 @@ def _paths_sql(pred: Predicate) -> str:
 def dispute_paths(q: Query, state: FilterState) -> DisputePaths:
     """Every dispute's funnel path under ``state`` (the per-dispute view of the funnel)."""
     p = q.where(state, "disputes")
-    res = q.con.execute(f"SELECT * FROM ({_paths_sql(p)}) ORDER BY dispute_id",
+    sql = _paths_sql(p, step_reading(q).reading)
+    res = q.con.execute(f"SELECT * FROM ({sql}) ORDER BY dispute_id",
                         {**p.params, "m_stop": _stop(q, state)}).fetchnumpy()
     return DisputePaths(
         dispute_id=np.asarray(res["dispute_id"], dtype=object),
@@ -353,16 +395,19 @@ def funnel_stage(q: Query, state: FilterState, level: str) -> Selection:
     """The disputes behind the funnel's ``reached[level]`` (their paths pass ``level``)."""
     p = q.where(state, "disputes")
     rank = DISPUTE_LEVELS.index(level)
-    return Selection("disputes", f"disputes JOIN ({_paths_sql(p)}) AS fp USING (dispute_id)",
+    paths = _paths_sql(p, step_reading(q).reading)
+    return Selection("disputes", f"disputes JOIN ({paths}) AS fp USING (dispute_id)",
                      Predicate(reached_sql(rank), {**p.params, "m_stop": _stop(q, state)}))
 
 
 def _funnel(q: Query, p: Predicate, stop: datetime) -> Funnel:
     levels = DISPUTE_LEVELS
+    evidence = step_reading(q)
+    reading = evidence.reading
     reach = ", ".join(f"{reached_sql(k)} AS r{k}" for k in range(len(levels)))
     rows = q.con.execute(
         f"""SELECT from_steps, entry, end_level, outcome, status_disagrees, level_disagrees,
-                   {reach}, count(*) FROM ({_paths_sql(p)}) GROUP BY ALL""",
+                   {reach}, count(*) FROM ({_paths_sql(p, reading)}) GROUP BY ALL""",
         {**p.params, "m_stop": stop}).fetchall()
     zero = dict.fromkeys(levels, 0)
     entered, reached = dict(zero), dict(zero)
@@ -380,7 +425,9 @@ def _funnel(q: Query, p: Predicate, stop: datetime) -> Funnel:
         level_dis += n if ldis else 0
     return Funnel(received, entered, reached, buckets["resolved"], buckets["failed"],
                   buckets["referred"], buckets["open"], from_steps, received - from_steps,
-                  status_dis, level_dis)
+                  status_dis, level_dis, reading,
+                  f"step_levels_{evidence.why or 'unclear'}" if reading == UNCLEAR and received
+                  else None)
 
 
 def _code_counts(q: Query, p: Predicate) -> dict[str, dict[str, int]]:

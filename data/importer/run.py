@@ -243,8 +243,13 @@ def run_import(inputs: list[Input], out: str | Path | None, mapping: ImportMappi
                crs: str | None = None, fmt: str = "duckdb", dry_run: bool = False,
                save_mapping: str | Path | None = None, progress: Progress | None = None,
                now: datetime | None = None,
-               sources: dict[Input, SourceTable] | None = None) -> ImportReport:
+               sources: dict[Input, SourceTable] | None = None,
+               duplicates: str | None = None) -> ImportReport:
     """Import ``inputs`` into ``out`` (nothing is written with ``dry_run``).
+
+    ``duplicates`` (``latest`` or ``first``) is written to ``meta.duplicates``: which row
+    of a repeated id the extract's loader keeps (default latest: later files and rows
+    are corrections; ``data/validate.py:_set_aside_duplicates``).
 
     ``sources`` holds inputs already read in full (the wizard has them): not read again.
     """
@@ -322,6 +327,8 @@ def run_import(inputs: list[Input], out: str | Path | None, mapping: ImportMappi
             "extracted_at": (newest or now).replace(microsecond=0).isoformat(),
             "source": f"cockpit import of {files}; {_mapping_note(m)}",
         }
+        if duplicates:
+            report.meta["duplicates"] = duplicates
         report.mapping_toml = resolved.toml()
         progress("writing", 0.96)
         if writer is not None:
