@@ -26,6 +26,7 @@ import shapely
 from .areas import AreaSet
 from .cache import CACHE_FORMAT, cache_file, fingerprint, remove_stale
 from .load_report import OK, LoadReport
+from .period import flag_placeholders
 from .schema import (
     COORD_SYSTEMS,
     DISPUTE_STEPS,
@@ -218,6 +219,7 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
         for k, (spec, refs, frac) in enumerate(steps):
             ctx.span = (frac, steps[k + 1][2] if k + 1 < len(steps) else 0.99)
             clean_rows(ctx, spec, refs)
+        flag_placeholders(con, report)
         write_areas(con, ctx.areas)
         _write_kv(con, meta, report, ctx.areas)
         run(con, "CHECKPOINT")
