@@ -168,7 +168,7 @@ def period_tiles(q: Query, anchored: FilterState, lang: str | None = None
         if end is not None and end < whole.start:
             f = freshness(q.extract)["incidents"]
             out.append(KpiSpec(key, tr(key, lang), "—", detail=tr(
-                "kpi_feed_stale", lang, day=end.date().isoformat(),
+                "kpi_feed_stale", lang, day=end.strftime("%m-%d"),
                 days=f"{f.lag_days:,.0f}"), alarm=True))
             continue
         partial = end is not None and end < min(whole.stop, day_start(

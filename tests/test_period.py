@@ -212,7 +212,7 @@ def test_stale_kpis_compare_like_with_like(city: tuple[Path, pd.Series]) -> None
     for key in ("kpi_today", "kpi_week", "kpi_month"):
         t = tiles[key]
         assert t.value == "—" and t.delta_pct is None and t.alarm
-        assert t.detail == "警情数据停更：截至 2019-12-31，滞后 14 天"
+        assert t.detail == "停更：截至 12-31 滞后14天"
     # as of 2020-01-05 the week (Mon 2019-12-30) is covered up to the newest row: it is
     # compared with the same stretch of ISO week 2019-W01 (Mon 2018-12-31)
     state = FilterState(as_of=date(2020, 1, 5))
@@ -223,7 +223,7 @@ def test_stale_kpis_compare_like_with_like(city: tuple[Path, pd.Series]) -> None
     week = tiles["kpi_week"]
     assert week.value == f"{cur:,}" and cur > 0
     assert week.delta_pct == pytest.approx((cur - ly) / ly * 100)
-    assert week.detail == f"数据截至 12-31 22:40 · 去年同期 {ly:,}"
+    assert week.detail == f"截至 12-31 22:40 · 去年同期 {ly:,}"
     assert tiles["kpi_today"].value == "—" and tiles["kpi_month"].value == "—"
 
 
