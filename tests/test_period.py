@@ -251,3 +251,18 @@ def test_timeline_spans_the_period(city: tuple[Path, pd.Series]) -> None:
     wide = dashboard.timeline_chart(
         q, dataclasses.replace(FilterState(), start=date(2014, 6, 1)), "en")
     assert wide.x_labels[0] == "2014-06-01"
+
+
+# ----------------------------------------------------------------------------- header
+def test_window_header_says_the_feed_stopped(qtbot, city: tuple[Path, pd.Series]) -> None:
+    from tests.test_cockpit_window import open_window
+
+    win = open_window(qtbot, city[0], 1920, 1080)
+    try:
+        qtbot.waitUntil(lambda: win.feed_label.isVisible(), timeout=30_000)
+        assert win.feed_label.text() == "警情数据截至 2019-12-31，比提取时间早 14 天"
+        shots = __import__("os").environ.get("COCKPIT_SHOTS")
+        if shots:
+            win.grab().save(str(Path(shots) / "period_header.png"))
+    finally:
+        win.close()
