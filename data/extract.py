@@ -26,6 +26,7 @@ import shapely
 from .areas import AreaSet
 from .cache import CACHE_FORMAT, cache_file, fingerprint, remove_stale
 from .load_report import OK, LoadReport
+from .period import flag_placeholders
 from .schema import (
     COORD_SYSTEMS,
     DISPUTE_STEPS,
@@ -223,6 +224,7 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
         if report.table(DISPUTE_STEPS.name).status == OK:
             report.table(DISPUTE_STEPS.name).findings["level_reading"] = \
                 detect_step_reading(con).to_json()
+        flag_placeholders(con, report)
         write_areas(con, ctx.areas)
         _write_kv(con, meta, report, ctx.areas)
         run(con, "CHECKPOINT")

@@ -18,6 +18,7 @@ from .analysis.repeats import repeats_section
 from .analysis.safety_index import safety_index
 from .extract import Extract
 from .filters import FilterState
+from .period import freshness, incident_feed_end, incident_period
 from .queries import Query
 from .schema import HAZARD_STATES, INCIDENT_CATEGORIES
 
@@ -28,6 +29,7 @@ def _rate(num: int, den: int) -> float | None:
 
 def incidents_section(q: Query, state: FilterState) -> dict[str, Any]:
     yoy = q.year_over_year(state)
+    period = incident_period(q.extract)
     by_category = q.incidents_by_category(state)
     return {
         "total": q.incident_count(state),
@@ -37,6 +39,7 @@ def incidents_section(q: Query, state: FilterState) -> dict[str, Any]:
         "by_area_top": q.top_areas(state, 10),
         "yoy": {"month": yoy.month, "current": yoy.current, "previous": yoy.previous,
                 "change_pct": yoy.change_pct},
+        "period": period.to_json() if period is not None else None,
     }
 
 
@@ -76,8 +79,11 @@ def disputes_section(q: Query, state: FilterState) -> dict[str, Any]:
 def change_section(q: Query, state: FilterState) -> dict[str, Any]:
     """Today, this week and this month to date, and the last complete ones (同比/环比)."""
     out: dict[str, Any] = {}
+    end = incident_feed_end(q.extract)  # a lagging feed: compare only what it covers
     for period in PERIODS:
-        out[f"{period}_to_date"] = change(q, state, period, to_date=True).to_json()
+        c = change(q, state, period, to_date=True, until=end)
+        out[f"{period}_to_date"] = c.to_json() | {
+            "feed_stale": end is not None and end < c.current_span.stop}
         out[f"last_{period}"] = change(q, state, period).to_json()
     out["by_category_last_month"] = {k: v.to_json() for k, v in
                                      change_by(q, state, "category", "month").items()}
@@ -123,6 +129,7 @@ def build_report(extract: Extract, state: FilterState, analysis: bool = True) ->
         "disputes": disputes_section(q, state),
         "load_report": extract.report.to_json(),
         "notes": list(extract.report.notes),
+        "freshness": {t: f.to_json() for t, f in freshness(extract).items()},
     }
     if analysis:
         doc |= analysis_sections(q, state)

@@ -239,6 +239,8 @@ class Reason:
     UNKNOWN_CODE = "unknown_code"  # reported as "unknown_code:<column>", kept as "other"
     BAD_OPTIONAL_VALUE = "bad_optional_value"  # "bad_optional_value:<column>", set NULL
     UNKNOWN_AREA = "unknown_area"  # area_id that names no known area
+    # kept as it is, flagged: a "no date" default (1900-01-01...), see data/period.py
+    PLACEHOLDER_TIMESTAMP = "placeholder_timestamp"
 
     SET_ASIDE_ORDER = (
         MISSING_ID, BAD_TIMESTAMP, MISSING_COORDINATES, BAD_COORDINATES,

@@ -289,6 +289,7 @@ def _open_filtered(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from data.report import build_report
+    from layers.freshness import feed_notes
 
     try:
         ex, state = _open_filtered(args)
@@ -296,6 +297,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     try:
         doc = build_report(ex, state)
+        doc["notes"] += list(feed_notes(ex))  # a lagging feed, said in words
     finally:
         ex.close()
     if args.json:

@@ -83,7 +83,8 @@ class CockpitWindow(QMainWindow):
         session.open_finished.connect(self.progress_box.hide)
         self.board.map.failed.connect(lambda e: self._note_failure("map", e))
         self.board.panels.failed.connect(lambda e: self._note_failure("panels", e))
-        self.board.panels.shown.connect(lambda _p: self._update_header())
+        self._feed_notes: tuple[str, ...] = ()
+        self.board.panels.shown.connect(self._on_panels_shown)
         self.board.frame_ready.connect(self.frame_ready)
         self.board.notices_changed.connect(self._show_notices)
         self._clock = QTimer(self, interval=30_000)
@@ -115,6 +116,7 @@ class CockpitWindow(QMainWindow):
         self.title_label = QLabel()
         self.asof_label = QLabel()
         self.fresh_label = QLabel()
+        self.feed_label = QLabel()  # a feed that stopped before the extract time
         self.window_label = QLabel()
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -132,7 +134,8 @@ class CockpitWindow(QMainWindow):
         head.setContentsMargins(0, 0, 0, 0)
         head.addWidget(self.title_label)
         head.addStretch(1)
-        for w in (self.progress_box, self.window_label, self.asof_label, self.fresh_label):
+        for w in (self.progress_box, self.window_label, self.asof_label, self.fresh_label,
+                  self.feed_label):
             head.addWidget(w)
         self.lang_button = QPushButton()
         self.lang_button.clicked.connect(
@@ -299,6 +302,15 @@ class CockpitWindow(QMainWindow):
             self.fresh_label.setStyleSheet(
                 f"color: {css(self.theme.bad if alarm else self.theme.good)};")
         self.window_label.setText(window_text(st, self.lang))
+        self.feed_label.setText("；".join(self._feed_notes) if self.lang == "zh"
+                                else "; ".join(self._feed_notes))
+        self.feed_label.setStyleSheet(f"color: {css(self.theme.bad)};")
+        self.feed_label.setVisible(bool(self._feed_notes))
+
+    def _on_panels_shown(self, panels: object) -> None:
+        # the notes come with the panels (computed in a worker, in the panels' language)
+        self._feed_notes = tuple(getattr(getattr(panels, "header", None), "feed_notes", ()))
+        self._update_header()
 
     def _show_notices(self) -> None:
         """What the base map and reference layers could not do (a bad settings entry, a

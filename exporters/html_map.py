@@ -34,6 +34,7 @@ from data.annotations import Annotation, AnnotationStore
 from data.coords import lonlat_to_mercator, mercator_to_lonlat
 from data.extract import Extract
 from data.filters import FilterState
+from data.period import incident_period
 from data.privacy import mask_phone, mask_resource_name, mask_text
 from data.queries import Query, Viewport
 from data.reference import ReferenceLayer, ReferenceStyle
@@ -274,9 +275,13 @@ cockpitMap({{ this.map_name }}, {{ this.groups_js }},
 
 
 def _period(q: Query, state: FilterState, as_of: date) -> tuple[date | None, date]:
-    """The days the map covers: the window, or the first incident day up to the as-of day."""
+    """The days the map covers: the window, or the incidents' bulk period (``data.period``)
+    up to the as-of day."""
     end = min(state.end, as_of) if state.end else as_of
     start = state.start
+    period = incident_period(q.extract)
+    if start is None and period is not None:
+        start = period.first
     if start is None:
         days, _ = q.incidents_by_day(state)
         start = days[0].item() if len(days) else None

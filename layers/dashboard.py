@@ -14,22 +14,24 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 import numpy as np
 
-from data.analysis.change import change
+from data.analysis.change import change, period_span
 from data.analysis.hotspots import area_hotspots
 from data.analysis.mediation import mediation
 from data.analysis.rectification import ACTIVE_STATES, DONE_STATES, rectification
 from data.extract import Extract
-from data.filters import FilterState
+from data.filters import FilterState, day_start
+from data.period import freshness, incident_feed_end, incident_period
 from data.queries import Query
 from data.schema import INCIDENT_CATEGORIES
 
 from . import styles
 from .filter_text import window_text
+from .freshness import feed_notes
 from .i18n import code_label, tr
 from .panels import BarSpec, FunnelSpec, KpiSpec, LineSpec, TableSpec
 
@@ -49,6 +51,8 @@ class Header:
     extracted_at: datetime | None
     window: str
     """The time window in words ("全部时段", "2026-01-01 至 2026-03-31")."""
+    feed_notes: tuple[str, ...] = ()
+    """A sentence per feed that stopped before the extract time (``layers.freshness``)."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ def _pct(rate: float | None) -> str:
 
 def header(extract: Extract, q: Query, state: FilterState, lang: str | None = None) -> Header:
     return Header(extract.region_name, q.as_of(state), extract.extracted_at,
-                  window_text(state, lang))
+                  window_text(state, lang), feed_notes(extract, lang))
 
 
 def period_state(state: FilterState) -> FilterState:
@@ -122,10 +126,7 @@ def kpis(q: Query, state: FilterState, lang: str | None = None,
     out: list[KpiSpec] = []
     # The period tiles are anchored at the as-of day; the time window does not cut them.
     anchored = period_state(state)
-    for period, key in PERIOD_TILES:
-        c = change(q, anchored, period, to_date=True)
-        out.append(KpiSpec(key, tr(key, lang), _n(c.current), c.yoy_pct, tr("yoy", lang),
-                           tr("kpi_last_year", lang, n=_n(c.last_year))))
+    out += period_tiles(q, anchored, lang)
     r = rect if rect is not None else rectification(q, state)
     active = sum(r.by_state[s] for s in ACTIVE_STATES)
     major_active = sum(r.major_by_state[s] for s in ACTIVE_STATES)
@@ -150,6 +151,34 @@ def kpis(q: Query, state: FilterState, lang: str | None = None,
                        detail=tr("kpi_forces_detail", lang, total=_n(sum(forces.values()))),
                        good_when_down=False))
     return tuple(out)
+
+
+def period_tiles(q: Query, anchored: FilterState, lang: str | None = None
+                 ) -> list[KpiSpec]:
+    """今日/本周/本月 to date against the same stretch last year.
+
+    When the incident feed lags (``data.period``), a period it does not reach says so
+    (no "0, ▼100 %"), and one it reaches in part compares only up to its newest row.
+    """
+    out = []
+    end = incident_feed_end(q.extract)
+    as_of = q.as_of(anchored)
+    for period, key in PERIOD_TILES:
+        whole = period_span(period, as_of)
+        if end is not None and end < whole.start:
+            f = freshness(q.extract)["incidents"]
+            out.append(KpiSpec(key, tr(key, lang), "—", detail=tr(
+                "kpi_feed_stale", lang, day=end.strftime("%m-%d"),
+                days=f"{f.lag_days:,.0f}"), alarm=True))
+            continue
+        partial = end is not None and end < min(whole.stop, day_start(
+            as_of + timedelta(days=1)))
+        c = change(q, anchored, period, to_date=True, until=end if partial else None)
+        detail = (tr("kpi_until", lang, time=end.strftime("%m-%d %H:%M"), n=_n(c.last_year))
+                  if partial else tr("kpi_last_year", lang, n=_n(c.last_year)))
+        out.append(KpiSpec(key, tr(key, lang), _n(c.current), c.yoy_pct, tr("yoy", lang),
+                           detail))
+    return out
 
 
 def mediation_kpi(med: object, lang: str | None = None) -> KpiSpec:
@@ -194,11 +223,22 @@ def weekday_chart(q: Query, state: FilterState, lang: str | None = None) -> BarS
 
 
 def timeline_chart(q: Query, state: FilterState, lang: str | None = None) -> LineSpec:
-    """Daily counts over the whole extract (the window is what the user drags on it)."""
-    days, counts = q.incidents_by_day(dataclasses.replace(state, start=None, end=None))
+    """Daily counts over the extract's bulk period (``data.period``: a 1900 placeholder
+    or a late-reported old case does not stretch the axis over a century), widened to a
+    window that starts earlier; the window is what the user drags on it. The title says
+    how many rows lie outside."""
+    period = incident_period(q.extract)
+    start = period.first if period is not None else None
+    if start is not None and state.start is not None:
+        start = min(start, state.start)
+    days, counts = q.incidents_by_day(dataclasses.replace(state, start=start, end=None))
     x = tuple(float(d) for d in days.astype(np.int64))
     labels = tuple(str(d) for d in days)
-    return LineSpec("timeline", tr("chart_timeline", lang), x, labels,
+    title = tr("chart_timeline", lang)
+    if period is not None and period.outside:
+        title += " · " + tr("timeline_outside", lang, first=period.first.isoformat(),
+                            n=_n(period.outside))
+    return LineSpec("timeline", title, x, labels,
                     (tuple(float(v) for v in counts),), (tr("series_incidents", lang),),
                     (ACCENT,))
 

@@ -5,6 +5,9 @@ Spikes
   baseline is the same weekday in each of the previous ``BASELINE_PERIODS``
   weeks. The latest *week* is the last complete ISO week; its baseline is the
   previous ``BASELINE_PERIODS`` weeks.
+- Only days the feed covers are tested: when the incident feed lags
+  (``data.period``), the as-of day becomes the day of its newest incident, so the
+  latest day tested is the last complete day before the feed stopped.
 - Groups: each incident category (whole selection), each town, and each town ×
   category. The category and area filters of the state apply; the time window
   does not (alerts are always about the latest period).
@@ -27,13 +30,14 @@ New repeat places
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 from scipy.spatial import cKDTree
 from scipy.stats import poisson
 
 from ..filters import FilterState, day_start
+from ..period import incident_feed_end
 from ..queries import Query
 from .change import period_span
 
@@ -83,12 +87,16 @@ class Alerts:
     alerts: list[Alert]
     tested: dict[str, int]
     """Groups tested per family, e.g. ``day/category``."""
+    feed_end: datetime | None = None
+    """The newest incident when the feed lags (the periods tested end before its day)."""
 
     def to_json(self, limit: int | None = None) -> dict:
         rows = self.alerts if limit is None else self.alerts[:limit]
         return {"day": self.day.isoformat(), "week": self.week_start.isoformat(),
                 "alpha": ALPHA, "baseline_periods": BASELINE_PERIODS, "min_count": MIN_COUNT,
                 "count": len(self.alerts), "tested": dict(self.tested),
+                "feed_end": None if self.feed_end is None else self.feed_end.isoformat(
+                    timespec="seconds"),
                 "alerts": [a.to_json() for a in rows]}
 
 
@@ -230,10 +238,13 @@ def _new_repeats(q: Query, state: FilterState, day: date) -> list[Alert]:
 
 def alerts(q: Query, state: FilterState) -> Alerts:
     as_of = q.as_of(state)
+    end = incident_feed_end(q.extract)
+    if end is not None and end.date() < as_of:
+        as_of = end.date()  # a lagging feed: its empty days are not news (the last is partial)
     day, week = latest_periods(as_of)
     tested: dict[str, int] = {}
     found = _spikes(q, state, "day", day, 7, tested) + _spikes(q, state, "week", week, 7, tested)
     found += _new_repeats(q, state, day)
     found.sort(key=lambda a: (a.kind != "spike", a.p_value if a.p_value is not None else 1.0,
                               -a.observed, a.category or "", a.area_id or ""))
-    return Alerts(day, week, found, tested)
+    return Alerts(day, week, found, tested, end)

@@ -210,9 +210,17 @@ def period_incidents(q: Query, state: FilterState, period: str = "month",
 
 
 def change(q: Query, state: FilterState, period: str = "month", anchor: date | None = None,
-           to_date: bool = False) -> Change:
-    """Incidents of one period against the previous period and the same one last year."""
-    cur, prev, ly = spans(period, q.as_of(state), anchor, to_date, cutoff(q, state))
+           to_date: bool = False, until: datetime | None = None) -> Change:
+    """Incidents of one period against the previous period and the same one last year.
+
+    ``until`` ends a to-date period earlier than the extract time: where a lagging feed
+    stops (``data.period.incident_feed_end``), so that the three spans hold the same
+    stretch of time with data in the current one (like with like).
+    """
+    cut = cutoff(q, state)
+    if until is not None:
+        cut = until if cut is None else min(cut, until)
+    cur, prev, ly = spans(period, q.as_of(state), anchor, to_date, cut)
     sql, params = counts_sql(q, state, None, (cur, prev, ly))
     a, b, c = q.con.execute(sql, params).fetchall()[0]
     return Change(period, cur, prev, ly, int(a), int(b), int(c), to_date)
