@@ -4,7 +4,6 @@ playlist and ``export --view``. Every round trip goes through the file on disk."
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import os
 import subprocess
