@@ -56,7 +56,8 @@ class BriefingFigures:
     by_town: dict[str, Change]
     town_names: dict[str, str]
     hot: dict
-    """``area_hotspots(village).to_json()``: every hot village, strongest first."""
+    """``area_hotspots().to_json()``: every hot area at the level Gi* ran at (the finest
+    with enough areas), strongest first."""
     emerging: dict
     """``emerging_hotspots().to_json(EMERGING_ROWS)``."""
     repeats: RepeatPlaces | None
@@ -84,7 +85,7 @@ def briefing_figures(q: Query, state: FilterState, repeats: RepeatPlaces | bool 
         unlocated=q.unlocated_count(state), comparison=window_change(q, state),
         by_category=window_change_by(q, state, "category"), by_town=by_town,
         town_names={k: areas.names[i] for k in by_town if (i := areas.idx_of(k)) is not None},
-        hot=area_hotspots(q, state, "village").to_json(),
+        hot=area_hotspots(q, state).to_json(),
         emerging=emerging_hotspots(q, state).to_json(limit=EMERGING_ROWS),
         rect=rect if rect is not None else rectification(q, state),
         med=med if med is not None else mediation(q, state),

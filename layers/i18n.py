@@ -207,6 +207,22 @@ TEXT: dict[str, tuple[str, str]] = {
     "series_received": ("受理", "Received"),
     "series_resolved": ("化解", "Resolved"),
     "table_hotspots": ("热点村(社区) Gi*", "Hotspot villages (Gi*)"),
+    "table_hotspots_grid": ("热点网格 Gi*", "Hotspot grids (Gi*)"),
+    "table_hotspots_village": ("热点村(社区) Gi*", "Hotspot villages (Gi*)"),
+    "table_hotspots_town": ("热点乡镇 Gi*", "Hotspot towns (Gi*)"),
+    "table_hotspots_county": ("热点县区 Gi*", "Hotspot counties (Gi*)"),
+    "table_hotspots_none": ("热点区域 Gi*", "Hotspot areas (Gi*)"),
+    "hotspots_no_polygons": ("无法计算热点区域：数据中没有区域边界（面），Gi* 需要区域的相邻关系",
+                             "Hotspot areas not computed: the extract has no area polygons, "
+                             "and Gi* needs to know which areas are neighbours"),
+    "hotspots_too_few": ("无法计算热点区域：没有哪一级区域有至少 {min} 个有相邻区域的区域"
+                         "（{levels}），区域太少时 Gi* 无统计意义",
+                         "Hotspot areas not computed: no area level has at least {min} areas "
+                         "with a neighbour ({levels}); with fewer areas Gi* means little"),
+    "hotspots_none_hot": ("本时段{level}中无显著热点（Gi* 置信度 ≥ 90%，且至少 {n} 起警情）",
+                          "No significant hot {level} in this window (Gi* confidence ≥ 90 % "
+                          "and at least {n} incidents)"),
+    "level_count": ("{level} {n} 个", "{level}: {n}"),
     "table_overdue": ("超期隐患 (按超期天数)", "Overdue hazards (most overdue first)"),
     "table_repeats": ("重复警情地址", "Repeat addresses"),
     "col_area": ("村(社区)", "Village"),
@@ -385,6 +401,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "sum_hot": ("Gi* 热点村(社区) {k} 个，居前的是{items}；",
                 "{k} villages are Gi* hot spots, led by {items}; "),
     "sum_hot_none": ("未发现显著的热点村(社区)；", "No village is a significant hot spot; "),
+    "sum_hot_lv": ("Gi* 热点{level} {k} 个，居前的是{items}；",
+                   "{k} areas at {level} level are Gi* hot spots, led by {items}; "),
+    "sum_hot_none_lv": ("未发现显著的热点{level}；", "No {level} is a significant hot spot; "),
+    "sum_hot_not_computed": ("{why}；", "{why}; "),
     "sum_emerging": ("近期新增热点格网 {new} 个{where}，加剧热点 {rising} 个。",
                      "{new} new hot-spot cells{where} and {rising} intensifying lately."),
     "sum_emerging_new": ("近期新增热点格网 {new} 个{where}。",
