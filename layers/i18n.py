@@ -206,7 +206,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "series_incidents": ("警情", "Incidents"),
     "series_received": ("受理", "Received"),
     "series_resolved": ("化解", "Resolved"),
-    "table_hotspots": ("热点村(社区) Gi*", "Hotspot villages (Gi*)"),
+    "table_hotspots": ("热点区域 Gi*", "Hotspot areas (Gi*)"),
     "table_hotspots_grid": ("热点网格 Gi*", "Hotspot grids (Gi*)"),
     "table_hotspots_village": ("热点村(社区) Gi*", "Hotspot villages (Gi*)"),
     "table_hotspots_town": ("热点乡镇 Gi*", "Hotspot towns (Gi*)"),
