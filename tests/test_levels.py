@@ -273,3 +273,19 @@ def test_png_export_has_no_window_chrome(shapes: dict, tmp_path: Path, qtbot) ->
     # the header of the content starts the image: the region's name is in the top rows
     assert int(info["kpi_box"].split(",")[1]) < 200
     win.close()
+
+
+def test_atlas_pages_the_levels_present(shapes: dict, tmp_path: Path) -> None:
+    from exporters.pdf_briefing import export_pdf
+    from layers.briefing import town_states
+
+    towns = town_states(_query(shapes["towns_only"][0]).extract, FilterState())
+    assert [t[0] for t in towns] == [f"T{i}{j}" for i in range(TOWN_COLS)
+                                      for j in range(TOWN_ROWS)]
+    q = _query(shapes["county_only"][0])
+    assert [t[0] for t in town_states(q.extract, FilterState())] == ["C"]
+    info = export_pdf(q.extract, FilterState(), tmp_path / "atlas.pdf", lang="en", atlas="town")
+    assert info["towns"] == 1
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "atlas.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "1/1" in text.replace(" ", "") or "1 of 1" in text
