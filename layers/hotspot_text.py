@@ -15,8 +15,10 @@ def hotspot_reason(hs: dict, lang: str | None = None) -> str:
         return tr("hotspots_too_few", lang, min=hs.get("min_areas", ""), levels=levels(
             tr("level_count", lang, level=code_label("area_level", lv, lang), n=n)
             for lv, n in hs.get("candidates", {}).items()))
-    return tr("hotspots_none_hot", lang, level=code_label("area_level", hs["level"], lang),
-              n=hs.get("min_hot_count", ""))
+    label = code_label("area_level", hs["level"], lang)
+    if (lang or language()) == "en":
+        label = label.lower()  # "No significant hot town", mid-sentence
+    return tr("hotspots_none_hot", lang, level=label, n=hs.get("min_hot_count", ""))
 
 
 def hotspot_title(hs: dict, lang: str | None = None) -> str:
