@@ -31,11 +31,13 @@ def export_png(path: str, out: str, size: tuple[int, int], state: FilterState,
     from widgets.theme import DARK, LIGHT
 
     from .app import application
+    from .chrome import content_grab, hide_chrome
     from .main_window import CockpitWindow
 
     app = application()
     win = CockpitWindow(LIGHT if theme == "light" else DARK, lang, interactive=False)
     win.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    hide_chrome(win)  # the picture is the content only: no menu bar, no status bar
     win.resize(*size)
     win.show()
     failed: list[str] = []
@@ -74,7 +76,7 @@ def export_png(path: str, out: str, size: tuple[int, int], state: FilterState,
         time.sleep(0.005)
     for _ in range(5):  # let layouts and deferred paints finish
         app.processEvents()
-    image = win.grab()
+    image = content_grab(win)
     if personal_mark:
         _mark_personal(image, lang)
     ok = image.save(out, "PNG")
@@ -82,7 +84,7 @@ def export_png(path: str, out: str, size: tuple[int, int], state: FilterState,
     kpis = {f"kpi_{t.spec().key}": t.spec().value for t in board.kpis.tiles()
             if t.spec() is not None}
     strip = board.kpis.geometry()
-    top_left = board.kpis.mapTo(win, QPoint(0, 0))
+    top_left = board.kpis.mapTo(win, QPoint(0, 0)) - win.centralWidget().pos()
     win.close()
     if not ok:
         raise OSError(f"cannot write {out}")

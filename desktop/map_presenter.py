@@ -30,7 +30,14 @@ from layers.details import (
     resource_details,
 )
 from layers.i18n import tr
-from layers.scene import VILLAGE_VIEW_M, Scene, build_scene, fit_view, full_view, repeat_layers
+from layers.scene import (
+    Scene,
+    build_scene,
+    display_level,
+    fit_view,
+    full_view,
+    repeat_layers,
+)
 from widgets.details_panel import DetailsPanel
 from widgets.legend import Legend
 from widgets.map_canvas import MapCanvas
@@ -230,7 +237,7 @@ class MapPresenter(QObject):
         if idx < 0:
             return None
         view = self.canvas.map_view()
-        level = "village" if (view.x1 - view.x0) < VILLAGE_VIEW_M else "town"
+        level = display_level(ex, view.x1 - view.x0) or "town"
         up = int(ex.areas.ancestor_at(level)[idx])
         return ex.areas.ids[up if up >= 0 else idx]
 

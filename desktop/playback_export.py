@@ -79,6 +79,7 @@ class FrameSource:
 
         from .app import application
         from .board import CockpitBoard, scale_for
+        from .chrome import hide_chrome
         from .main_window import CockpitWindow
         from .session import CockpitSession, ViewOptions
 
@@ -110,6 +111,7 @@ class FrameSource:
                 self.window.board
             self.window.playback.control.hide()  # controls mean nothing in a video
             self.window.fresh_label.hide()  # "N hours ago" would differ between runs
+            hide_chrome(self.window)  # frames show the content, never the menu bar
         self.widget.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
         self.size = size
         self.widget.resize(*size)
@@ -166,9 +168,12 @@ class FrameSource:
         """The cockpit drawn for ``state``, as a QImage."""
         from PySide6.QtCore import Qt
 
+        from .chrome import content_grab
+
         self.session.filters.set(state, remember=False)
         self._wait(time.monotonic() + self.timeout_s)
-        image = self.widget.grab().toImage()
+        image = (self.widget.grab() if self.window is None
+                 else content_grab(self.window)).toImage()
         if (image.width(), image.height()) != self.size:
             image = image.scaled(*self.size, Qt.AspectRatioMode.IgnoreAspectRatio,
                                  Qt.TransformationMode.SmoothTransformation)

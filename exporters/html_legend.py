@@ -17,7 +17,8 @@ from layers import styles
 from layers.i18n import code_label, tr
 
 RISK_ORDER = ("low", "medium", "high", "major")
-AREA_PENS: dict[str, tuple[str, float]] = {"town": ("#96bee6", 1.8), "village": ("#7896be", 0.8)}
+AREA_PENS: dict[str, tuple[str, float]] = {"county": ("#afd2f5", 2.6), "town": ("#96bee6", 1.8),
+                                           "village": ("#7896be", 0.8)}
 """Outline colour and width of town and village boundaries (the screen's, in layers/scene.py)."""
 
 # Words of this page only; (zh, en) like layers.i18n.TEXT.

@@ -239,7 +239,8 @@ def _areas(q: Query, state: FilterState, level: str, tolerance: float,
             marks.append([round(pt.x, 5), round(pt.y, 5), areas.names[i]])
     pen, width = AREA_PENS[level]
     # A faint fill: the canvas finds the area under the pointer for its tooltip.
-    style = {"color": pen, "weight": width, "opacity": 0.9 if level == "town" else 0.6,
+    style = {"color": pen, "weight": width,
+             "opacity": 0.9 if level in ("county", "town") else 0.6,
              "fill": True, "fillColor": pen, "fillOpacity": 0.03}
     return {"geojson": {"type": "FeatureCollection", "features": features},
             "style": style, "labels": marks}
@@ -316,6 +317,7 @@ class MapData:
                 if d["resources"] else 0,
                 "hazards": self.count("hazards"),
                 "towns": areas.get("town", 0), "villages": areas.get("village", 0),
+                "counties": areas.get("county", 0),
                 "annotations": len(d["annotations"]["items"]) if d.get("annotations") else 0}
 
 
@@ -357,9 +359,17 @@ def map_data(extract: Extract, state: FilterState, lang: str = "zh", masked: boo
 
     ext = extract.areas.extent()
     tolerance = max(ext[2] - ext[0], ext[3] - ext[1]) / 3000 if ext else 1e-4
-    levels = {"town": True, "village": False} if villages else {"town": True}
+    # (level: labels) the county, towns and villages present; villages only when asked
+    levels = {"county": False, "town": True, "village": False}
+    if not villages:
+        del levels["village"]
     areas = {level: a for level, labels in levels.items()
              if (a := _areas(q, state, level, tolerance, labels)) is not None}
+    if "county" in areas and len(areas) > 1:
+        # under finer areas: the outline only (its fill would take their tooltips)
+        areas["county"]["style"]["fill"] = False
+    elif "county" in areas:
+        areas["county"] = _areas(q, state, "county", tolerance, True)
 
     bounds = None
     if view is not None:
@@ -422,10 +432,13 @@ def _page(extract: Extract, md: MapData, lang: str, masked: bool, tiles: str | N
         # Leaflet writes layer names with innerHTML: escape them.
         return folium.FeatureGroup(name=html.escape(name), show=show).add_to(m).get_name()
 
-    if "village" in d["areas"]:
-        groups["villages"] = group(code_label("area_level", "village", lang), show=False)
+    if "village" in d["areas"]:  # shown at first only without towns (their outlines)
+        groups["villages"] = group(code_label("area_level", "village", lang),
+                                   show="town" not in d["areas"])
     if "town" in d["areas"]:
         groups["towns"] = group(code_label("area_level", "town", lang))
+    if "county" in d["areas"]:
+        groups["counties"] = group(code_label("area_level", "county", lang))
     if md.mode is not None:
         groups["situation"] = group(f"{tr('map_situation', lang)} · {text(md.mode, lang)}")
     if d["hazards"]:

@@ -270,7 +270,7 @@ def _gather(q: Query, state: FilterState, lang: str) -> _Content:
 def _table(spec: Any, s: _Settings, more: int = 0, truncate: bool = False,
            empty: str | None = None) -> TableBlock:
     return TableBlock.of(spec, s.masked, more=more, more_text=tr("pdf_more_rows", s.lang),
-                         empty=empty or tr("no_data", s.lang),
+                         empty=empty or getattr(spec, "empty", "") or tr("no_data", s.lang),
                          continued=tr("pdf_continued", s.lang), truncate=truncate)
 
 

@@ -451,7 +451,8 @@ class LegendItem:
     width: float = 1.0
 
 
-_BOUNDARIES = {"areas.town": "legend_town_boundary", "areas.village": "legend_village_boundary"}
+_BOUNDARIES = {"areas.county": "legend_county_boundary", "areas.town": "legend_town_boundary",
+               "areas.village": "legend_village_boundary", "areas.grid": "legend_grid_boundary"}
 
 
 def legend_items(layers: Iterable[LayerSpec], extra: Iterable[LegendItem] = (),

@@ -9,8 +9,9 @@ Tables (sheet names in Chinese, or English with ``lang="en"``):
 - overview 概况: region, classification, period, as-of day, extract time, filter,
   whether personal data is masked, generation time, and a few counts;
 - overdue 逾期隐患: ``rectification().overdue`` in its order (most overdue first);
-- hotspots 热点: the hot cells of ``grid_hotspots`` and hot villages of
-  ``area_hotspots``, each by z descending, with z and confidence class;
+- hotspots 热点: the hot cells of ``grid_hotspots`` and the hot areas of
+  ``area_hotspots`` (at the finest level with enough areas), each by z descending,
+  with z and confidence class;
 - repeats 重复地址: ``repeat_places`` in their order (count, latest, id);
 - mediation 矛盾纠纷: ``mediation`` in total, by current level, by category (each from
   ``mediation`` under the filter narrowed to that code) and by town (``by_town``);
@@ -123,7 +124,7 @@ def tables_for(extract: Extract, state: FilterState, lang: str = "zh", masked: b
     rect = rectification(q, state)
     grid = grid_hotspots(q, state)
     grid_rows = grid.to_json(limit=grid.grid.n_study)["top"]  # every hot cell
-    villages = area_hotspots(q, state, "village")
+    villages = area_hotspots(q, state)  # the finest level with enough areas
     village_rows = villages.to_json()["hot_areas"]
     places = repeat_places(q, state)
     med = mediation(q, state)

@@ -56,7 +56,8 @@ class BriefingFigures:
     by_town: dict[str, Change]
     town_names: dict[str, str]
     hot: dict
-    """``area_hotspots(village).to_json()``: every hot village, strongest first."""
+    """``area_hotspots().to_json()``: every hot area at the level Gi* ran at (the finest
+    with enough areas), strongest first."""
     emerging: dict
     """``emerging_hotspots().to_json(EMERGING_ROWS)``."""
     repeats: RepeatPlaces | None
@@ -84,7 +85,7 @@ def briefing_figures(q: Query, state: FilterState, repeats: RepeatPlaces | bool 
         unlocated=q.unlocated_count(state), comparison=window_change(q, state),
         by_category=window_change_by(q, state, "category"), by_town=by_town,
         town_names={k: areas.names[i] for k in by_town if (i := areas.idx_of(k)) is not None},
-        hot=area_hotspots(q, state, "village").to_json(),
+        hot=area_hotspots(q, state).to_json(),
         emerging=emerging_hotspots(q, state).to_json(limit=EMERGING_ROWS),
         rect=rect if rect is not None else rectification(q, state),
         med=med if med is not None else mediation(q, state),
@@ -270,19 +271,29 @@ def mediation_town_table(med: Mediation, lang: str | None = None,
 
 
 # ----------------------------------------------------------------------------- atlas
+def atlas_level(extract: Extract) -> str:
+    """The level of the atlas pages: towns; without town polygons the coarsest level
+    below the county that has polygons (villages, grids), else the county itself."""
+    areas = extract.areas
+    present = {lv for lv, g in zip(areas.levels, areas.geoms, strict=True) if g is not None}
+    return next((lv for lv in ("town", "village", "grid") if lv in present), "county")
+
+
 def town_states(extract: Extract, state: FilterState) -> list[tuple[str, str, FilterState]]:
     """(town id, name, state) for each town of the atlas, in the order of the areas table.
 
     Without an area filter every town with a polygon; with one, the towns it touches: a
     selected town (or one under a selected county) shows whole, a town holding selected
-    villages shows only those villages.
+    villages shows only those villages. An extract without towns pages its
+    ``atlas_level`` instead (a county-only extract: one page, the county).
     """
     areas = extract.areas
-    towns = [i for i in areas.at_level("town") if areas.geoms[i] is not None]
+    level = atlas_level(extract)
+    towns = [i for i in areas.at_level(level) if areas.geoms[i] is not None]
     if not state.areas:
         return [(areas.ids[i], areas.names[i], state.with_areas([areas.ids[i]])) for i in towns]
     chosen = set(areas.resolve(sorted(state.areas)).tolist())
-    up = areas.ancestor_at("town")
+    up = areas.ancestor_at(level)
     out = []
     for t in towns:
         if t in chosen:

@@ -32,6 +32,7 @@ from data.schema import INCIDENT_CATEGORIES
 from . import styles
 from .filter_text import window_text
 from .freshness import feed_notes
+from .hotspot_text import hotspot_reason, hotspot_title
 from .i18n import code_label, tr
 from .panels import BarSpec, FunnelSpec, KpiSpec, LineSpec, TableSpec
 
@@ -252,23 +253,30 @@ def _label_point(extract: Extract, idx: int) -> tuple[float, float] | None:
 
 
 def hotspot_table(q: Query, state: FilterState, lang: str | None = None) -> TableSpec:
-    """Villages that are Gi* hot spots, strongest first; a row selects the village."""
+    """Areas that are Gi* hot spots at the finest level with enough areas, strongest
+    first; a row selects the area. The second column is the enclosing area."""
     hs = area_hotspots(q, state).to_json(limit=HOTSPOT_ROWS)
     areas = q.extract.areas
-    up = areas.ancestor_at("town")
+    level = hs["level"]
+    parents = [areas.levels[p] for r in hs["hot_areas"]
+               if (i := areas.idx_of(r["area_id"])) is not None and (p := areas.parent[i]) >= 0]
+    up_level = parents[0] if parents else ("town" if level in (None, "village") else None)
     rows, keys, locs = [], [], []
     for r in hs["hot_areas"]:
         idx = areas.idx_of(r["area_id"])
-        town = areas.names[int(up[idx])] if idx is not None and up[idx] >= 0 else ""
-        rows.append((r["name"], town, _n(r["count"]), f"{r['z']:.1f}",
-                     f"{r['confidence'] * 100:.0f}%"))
+        p = areas.parent[idx] if idx is not None else -1
+        rows.append((r["name"], areas.names[p] if p >= 0 else "", _n(r["count"]),
+                     f"{r['z']:.1f}", f"{r['confidence'] * 100:.0f}%"))
         keys.append(r["area_id"])
         locs.append(_label_point(q.extract, idx) if idx is not None else None)
-    return TableSpec("hotspots", tr("table_hotspots", lang),
-                     tuple(tr(k, lang) for k in ("col_area", "col_town", "col_count", "col_z",
-                                                 "col_confidence")),
+    area_col = code_label("area_level", level, lang) if level else tr("col_area", lang)
+    parent_col = code_label("area_level", up_level, lang) if up_level else ""
+    return TableSpec("hotspots", hotspot_title(hs, lang),
+                     (area_col, parent_col, tr("col_count", lang), tr("col_z", lang),
+                      tr("col_confidence", lang)),
                      tuple(rows), tuple(keys), "areas", tuple(locs),
-                     (False, False, True, True, True))
+                     (False, False, True, True, True),
+                     empty="" if rows else hotspot_reason(hs, lang))
 
 
 def overdue_table(q: Query, state: FilterState, rect: object, lang: str | None = None

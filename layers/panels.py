@@ -129,3 +129,5 @@ class TableSpec:
     """Per column: right-align (numbers)."""
     alarm_rows: frozenset[int] = frozenset()
     """Rows drawn in the alarm colour."""
+    empty: str = ""
+    """Said in place of the rows when there are none (why), instead of "无数据"."""

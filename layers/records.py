@@ -111,7 +111,8 @@ def records_for(q: Query, state: FilterState, ref: FigureRef,
         sel = records.hour_incidents(q, state, int(key))
         title = f"{tr('chart_hours', lang)} · {tr('records_hour', lang, h=int(key))}"
     elif f in ("hotspots", "area"):
-        sel = records.area_incidents(q, state, key, "village" if f == "hotspots" else None)
+        # the hotspot table's areas are of the level Gi* ran at: each counts as its own level
+        sel = records.area_incidents(q, state, key, None)
         idx = ex.areas.idx_of(key)
         where = _area_label(ex, idx) or key
         title = (f"{tr('table_hotspots', lang)} · {where}" if f == "hotspots"

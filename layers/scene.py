@@ -3,8 +3,9 @@
 ``build_scene`` is a pure function of (extract, state, view, options): the
 window calls it in a worker, the exporters call it headless. Level of detail is
 decided here, so every renderer gets the same choice: incidents become symbols
-only when few enough of them are in view, otherwise a density raster; village
-outlines and names appear when zoomed in.
+only when few enough of them are in view, otherwise a density raster; the outlines of
+the county and of the coarsest level below it always show, village (and grid) outlines
+and names when zoomed in (``outline_levels``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from data.extract import Extract
 from data.filters import FilterState
 from data.privacy import mask_resource_name
 from data.queries import Query, Viewport
+from data.schema import AREA_LEVELS
 
 from . import clusters, styles
 from .drawables import Cells, Clusters, Labels, LayerSpec, LegendEntry, Points, Polygons, Raster
@@ -30,6 +32,16 @@ POINT_LIMIT = 4_000
 """At most this many incidents in view are drawn as symbols; more become a raster."""
 VILLAGE_VIEW_M = 30_000.0
 """Village outlines and names appear when the view is narrower than this (Mercator m)."""
+GRID_VIEW_M = 8_000.0
+"""Grid (网格) outlines and names appear when the view is narrower than this."""
+ZOOM_IN_M = {"village": VILLAGE_VIEW_M, "grid": GRID_VIEW_M}
+LEVEL_PENS: dict[str, tuple[styles.RGBA, float, float, int]] = {
+    # level: (pen, width, label size, z); the coarser on top
+    "county": ((175, 210, 245, 255), 2.4, 13.0, 11),
+    "town": ((150, 190, 230, 230), 1.6, 11.0, 10),
+    "village": ((120, 150, 190, 140), 0.6, 8.0, 9),
+    "grid": ((110, 135, 170, 110), 0.4, 7.0, 8),
+}
 RASTER_SCALE = 2
 """Screen pixels per density-raster cell."""
 
@@ -117,29 +129,52 @@ def fit_view(x0: float, y0: float, x1: float, y1: float, width: int, height: int
     return Viewport(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, width, height)
 
 
+def outline_levels(extract: Extract, span: float) -> dict[str, bool]:
+    """The levels with polygons, coarse → fine, each with whether its outlines show in a
+    view ``span`` Mercator metres wide: the county and the coarsest level below it always
+    (a county-only or a towns-only extract still shows its boundaries), a finer level once
+    zoomed in narrower than ``ZOOM_IN_M`` (villages 30 km, grids 8 km)."""
+    areas = extract.areas
+    present = {lv for lv, g in zip(areas.levels, areas.geoms, strict=True) if g is not None}
+    levels = [lv for lv in AREA_LEVELS if lv in present]
+    below = [lv for lv in levels if lv != "county"]
+    return {lv: lv == "county" or lv == below[0] or span < ZOOM_IN_M.get(lv, float("inf"))
+            for lv in levels}
+
+
+def display_level(extract: Extract, span: float) -> str | None:
+    """The finest level whose outlines show at ``span`` (the county only when it is the only
+    one): the level the choropleth fills and a click on the map picks."""
+    shown = [lv for lv, on in outline_levels(extract, span).items() if on]
+    finer = [lv for lv in shown if lv != "county"]
+    return (finer or shown or [None])[-1]
+
+
 def area_layers(extract: Extract, state: FilterState, view: Viewport,
                 fills: np.ndarray | None, lang: str | None) -> list[LayerSpec]:
     areas = extract.areas
     geo = area_geometry(extract)
     out = []
-    span = view.x1 - view.x0
-    for level, pen, width, size, show in (
-            ("town", (150, 190, 230, 230), 1.6, 11.0, True),
-            ("village", (120, 150, 190, 140), 0.6, 8.0, bool(span < VILLAGE_VIEW_M))):
+    levels = outline_levels(extract, view.x1 - view.x0)
+    only_county = [lv for lv, on in levels.items() if on] == ["county"]
+    selected = set(areas.resolve(sorted(state.areas)).tolist()) if state.areas else set()
+    for level, show in levels.items():
+        pen, width, size, z = LEVEL_PENS[level]
         idx = [i for i in areas.at_level(level) if geo.rings[i]]
         if not idx:
             continue
-        selected = set(areas.resolve(sorted(state.areas)).tolist()) if state.areas else set()
         level_fills = None
         if fills is not None:
             level_fills = fills[idx]
         polys = Polygons(f"areas.{level}", tuple(geo.rings[i] for i in idx),
                          tuple(areas.ids[i] for i in idx), pen, width, level_fills,
-                         tuple(areas.names[i] for i in idx), z=10 if level == "town" else 9)
+                         tuple(areas.names[i] for i in idx), z=z)
         pri = np.array([2.0 if i in selected else 1.0 for i in idx])
         labels = Labels(f"areas.{level}.labels", geo.label_x[idx], geo.label_y[idx],
                         tuple(areas.names[i] for i in idx), pri, size=size)
-        drawables = (polys, labels) if show else ()
+        # the county's name would sit on its towns' names: named only when alone
+        named = level != "county" or only_county
+        drawables = ((polys, labels) if named else (polys,)) if show else ()
         out.append(LayerSpec(f"areas.{level}", "base", code_label("area_level", level, lang),
                              drawables, visible=show))
     return out
@@ -399,7 +434,7 @@ def build_scene(q: Query, state: FilterState, view: Viewport,
                 options: SceneOptions = SceneOptions()) -> Scene:
     fills, choro_legend = (None, ())
     if options.choropleth:
-        level = "village" if (view.x1 - view.x0) < VILLAGE_VIEW_M else "town"
+        level = display_level(q.extract, view.x1 - view.x0) or "town"
         fills, choro_legend = choropleth_fills(q, state, options.choropleth, level)
     layers = area_layers(q.extract, state, view, fills, options.lang)
     if choro_legend:

@@ -36,6 +36,7 @@ from data.schema import INCIDENT_CATEGORIES
 
 from .briefing import BriefingFigures, n, pct, span_text
 from .filter_text import window_text
+from .hotspot_text import hotspot_reason
 from .i18n import code_label, tr
 
 TOP_CHANGES = 2
@@ -155,11 +156,18 @@ def _hotspots(f: BriefingFigures, lang: str) -> Sentence:
     figures: dict[str, Any] = {"hot_villages": len(hot),
                                "top": [(r["area_id"], r["count"]) for r in hot[:TOP_HOT]],
                                "new_cells": new, "intensifying_cells": rising}
-    if hot:
+    level = f.hot.get("level", "village")
+    figures["hot_level"] = level
+    label = code_label("area_level", level, lang) if level else ""
+    if label and lang == "en":
+        label = label.lower()
+    if level is None:  # not computed: say why (no polygons, too few areas)
+        text = tr("sum_hot_not_computed", lang, why=hotspot_reason(f.hot, lang))
+    elif hot:
         items = [tr("sum_hot_item", lang, name=r["name"], n=n(r["count"])) for r in hot[:TOP_HOT]]
-        text = tr("sum_hot", lang, k=n(len(hot)), items=_list(items, lang))
+        text = tr("sum_hot_lv", lang, k=n(len(hot)), items=_list(items, lang), level=label)
     else:
-        text = tr("sum_hot_none", lang)
+        text = tr("sum_hot_none_lv", lang, level=label)
     if new or rising:
         where = []
         for r in f.emerging.get("top", {}).get("new", []):

@@ -233,3 +233,77 @@ def _copy_parquet(con: duckdb.DuckDBPyConnection, select: str, target: Path) -> 
     target.parent.mkdir(parents=True, exist_ok=True)
     quoted = "'" + str(target).replace("'", "''") + "'"
     con.execute(f"COPY ({select}) TO {quoted} (FORMAT parquet)").fetchall()
+
+
+# --------------------------------------------------------------------------- area shapes
+# Extracts with the levels and fields a real producer may lack (issue 14 item 1).
+TOWN_COLS, TOWN_ROWS = 4, 3
+
+
+def county_box() -> shapely.Polygon:
+    return box(X0, Y0, X0 + TOWN_COLS * STEP, Y0 + TOWN_ROWS * STEP)
+
+
+def town_box(i: int, j: int) -> shapely.Polygon:
+    return box(X0 + i * STEP, Y0 + j * STEP, X0 + (i + 1) * STEP, Y0 + (j + 1) * STEP)
+
+
+def _shape_incidents(n: int, hot: tuple[int, int] = (0, 0)) -> list[tuple[Any, ...]]:
+    """``n`` incidents over the 4 x 3 towns, two thirds of them in town ``hot`` and its
+    eastern neighbour, the rest spread evenly (deterministic)."""
+    rows = []
+    for k in range(n):
+        if k % 3 != 2:
+            i, j = hot[0] + (k // 3) % 2, hot[1]
+        else:
+            i, j = k % TOWN_COLS, (k // TOWN_COLS) % TOWN_ROWS
+        fx, fy = 0.1 + 0.8 * ((k * 7) % 10) / 10, 0.1 + 0.08 * (k % 10)
+        when = datetime(2025, 4 + k % 2, 1 + k % 28, k % 24, 0, 0)
+        rows.append(incident(k, X0 + (i + fx) * STEP, Y0 + (j + fy) * STEP, when,
+                             ("criminal", "public_order", "dispute", "traffic")[k % 4]))
+    return rows
+
+
+def _shape_tables(areas: list[tuple[Any, ...]], incidents: list[tuple[Any, ...]]
+                  ) -> dict[str, list[tuple[Any, ...]]]:
+    t = full_tables(0)
+    return t | {"areas": areas, "incidents": incidents}
+
+
+def county_only_tables(n_incidents: int = 120) -> dict[str, list[tuple[Any, ...]]]:
+    """The county polygon is the only area (a county that has not drawn its towns)."""
+    areas = [("C", "测试县", "county", None, county_box().wkb, 12000)]
+    return _shape_tables(areas, _shape_incidents(n_incidents))
+
+
+def town_areas() -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = [("C", "测试县", "county", None, county_box().wkb, 12000)]
+    for i in range(TOWN_COLS):
+        for j in range(TOWN_ROWS):
+            rows.append((f"T{i}{j}", f"镇{i}{j}", "town", "C", town_box(i, j).wkb, 1000))
+    return rows
+
+
+def towns_only_tables(n_incidents: int = 240) -> dict[str, list[tuple[Any, ...]]]:
+    """A county and 4 x 3 towns, no villages: area Gi* must run at town level."""
+    return _shape_tables(town_areas(), _shape_incidents(n_incidents))
+
+
+def no_coordinates_tables(n_incidents: int = 240) -> dict[str, list[tuple[Any, ...]]]:
+    """Towns, but no incident has coordinates: each carries its town's area id."""
+    rows = []
+    for r in _shape_incidents(n_incidents):
+        i = min(int((r[4] - X0) / STEP), TOWN_COLS - 1)
+        j = min(int((r[5] - Y0) / STEP), TOWN_ROWS - 1)
+        rows.append((*r[:4], None, None, r[6], f"T{i}{j}", *r[8:]))
+    return _shape_tables(town_areas(), rows)
+
+
+def no_addresses_tables(n_incidents: int = 240) -> dict[str, list[tuple[Any, ...]]]:
+    """Towns and located incidents, but no addresses at all."""
+    rows = [(*r[:6], None, *r[7:]) for r in _shape_incidents(n_incidents)]
+    return _shape_tables(town_areas(), rows)
+
+
+SHAPES = {"county_only": county_only_tables, "towns_only": towns_only_tables,
+          "no_coordinates": no_coordinates_tables, "no_addresses": no_addresses_tables}

@@ -132,10 +132,13 @@ def esda_z(y: np.ndarray, w: libpysal.weights.W, star: bool = True) -> np.ndarra
     return esda.G_Local(np.asarray(y, float), w, transform="B", star=star, permutations=0).Zs
 
 
-def conf_class(z: float) -> int:
+MIN_HOT = 3  # a unit with fewer incidents of its own is never hot (the documented rule)
+
+
+def conf_class(z: float, count: float | None = None) -> int:
     for threshold, c in ((2.576, 3), (1.960, 2), (1.645, 1)):
         if z >= threshold:
-            return c
+            return c if count is None or count >= MIN_HOT else 0
         if z <= -threshold:
             return -c
     return 0
@@ -269,7 +272,10 @@ def test_grid_gi_star_equals_esda_masked_study_area(world: dict) -> None:
     np.testing.assert_allclose(res.z.ravel()[w.id_order], want, rtol=1e-9, atol=1e-9)
     assert np.isnan(res.z[~mask]).all() and (res.cls[~mask] == 0).all()
     assert np.abs(esda_z(y.ravel()[w.id_order], w, star=False) - want).max() > 1.0
-    classes = Counter(conf_class(z) for z in want)
+    classes = Counter(conf_class(z, n) for z, n in zip(want, y.ravel()[w.id_order],
+                                                        strict=True))
+    # the minimum-count rule removes some hot cells here (the test would see it missing)
+    assert Counter(conf_class(z) for z in want)[1] > classes[1]
     doc = res.to_json()
     assert doc["cells"] == int(mask.sum())
     assert doc["hot"] == {"99": classes[3], "95": classes[2], "90": classes[1]}
@@ -408,7 +414,9 @@ def test_area_gi_star_equals_esda_queen(demo: dict, measure: str) -> None:
     assert dict(zip((res.areas.ids[i] for i in res.area_idx), res.counts.tolist(),
                     strict=True)) == dict(zip(vil["area_id"], counts.tolist(), strict=True))
     doc = json.loads(json.dumps(res.to_json(), allow_nan=False))
-    hot = sorted((a for a in want if conf_class(want[a]) > 0), key=lambda a: (-want[a], a))
+    n_of = dict(zip(vil["area_id"], counts.tolist(), strict=True))
+    hot = sorted((a for a in want if conf_class(want[a], n_of[a]) > 0),
+                 key=lambda a: (-want[a], a))
     assert [h["area_id"] for h in doc["hot_areas"]] == hot and hot
     assert doc["hot_areas"][0]["confidence"] == {3: 0.99, 2: 0.95, 1: 0.9}[
         conf_class(want[hot[0]])]
@@ -491,8 +499,8 @@ def mk_loop(x: list[float]) -> tuple[float, float, float]:
     return s, z, 2 * norm.sf(abs(z))
 
 
-def oracle_class(zs: list[float]) -> str:
-    hot = [z >= 1.645 for z in zs]
+def oracle_class(zs: list[float], ns: list[float]) -> str:
+    hot = [z >= 1.645 and n >= MIN_HOT for z, n in zip(zs, ns, strict=True)]
     if not hot[-1]:
         return "none"
     n = sum(hot)
@@ -528,16 +536,17 @@ def test_emerging_classes_match_oracle(trend_world: dict, explicit_window: bool)
     assert np.array_equal(res.grid.study, mask)
     assert list(res.starts) == [STOP - timedelta(days=7 * (PERIODS - t)) for t in range(PERIODS)]
     w = queen_w(mask)
-    zs = []
+    zs, ns = [], []
     for t, start in enumerate(res.starts):
         sub = df[(df["reported_at"] >= start) & (df["reported_at"] < start + timedelta(days=7))]
         y = np.where(mask, histogram(sub["lon"], sub["lat"], g), 0)
         assert np.array_equal(res.counts[t], y)
         zs.append(esda_z(y.ravel()[w.id_order], w))
-    zs = np.asarray(zs)
+        ns.append(y.ravel()[w.id_order])
+    zs, ns = np.asarray(zs), np.asarray(ns)
     np.testing.assert_allclose(res.z.reshape(PERIODS, -1)[:, w.id_order], zs, rtol=1e-9,
                                atol=1e-9)
-    want = [oracle_class(zs[:, k].tolist()) for k in range(len(w.id_order))]
+    want = [oracle_class(zs[:, k].tolist(), ns[:, k].tolist()) for k in range(len(w.id_order))]
     got = [EMERGING_CLASSES[c] for c in res.cls.ravel()[w.id_order]]
     assert got == want
     for name, (r, c, _) in PLANTED.items():

@@ -219,6 +219,11 @@ class DataTable(QWidget):
             self._title.setText(spec.title if spec else "")
             self._title.update()
             has_rows = spec is not None and bool(spec.rows)
+            if not has_rows:  # the spec's own sentence (why it is empty), else "无数据"
+                no_data_label(self._theme, self._scale, self._empty)
+                if spec is not None and spec.empty:
+                    self._empty.setText(spec.empty)
+                    self._empty.setWordWrap(True)
             self._stack.setCurrentIndex(0 if has_rows else 1)
             if keep_sort and 0 <= column < self._model.columnCount():
                 self._view.sortByColumn(column, order)

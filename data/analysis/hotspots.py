@@ -16,6 +16,12 @@ Definitions (these are the documentation of every figure below):
   ≥ 1.645 → +1 (90 %), the same negatives → −1..−3 (cold), otherwise 0. Counts per class
   are exclusive: a 99 % cell is not also counted under 95 %. No multiple-testing
   (FDR) correction is applied.
+- **Minimum count for a hot spot**: a cell or area is called hot (+1..+3, and "hot" in a
+  period of the emerging analysis) only when it holds at least ``MIN_HOT_COUNT`` (3)
+  incidents itself; otherwise its class is 0. Gi* looks at the neighbourhood sum, so on a
+  tiny window (one hour of a replay: a handful of incidents in a county) the empty cells
+  around a single incident score z ≫ 2.58; a place with fewer than three incidents is
+  never reported as a hot spot. Cold classes are unaffected (they are about absence).
 - **Grid**: square cells in Web Mercator metres (the ``mx``/``my`` columns), never in
   degrees. The cell size is chosen in ground metres and converted to Mercator metres
   with 1 / cos(latitude of the extent's centre). By default the long side of the extent
@@ -40,6 +46,14 @@ Definitions (these are the documentation of every figure below):
   measure (incidents per 10 000 residents) areas without a positive population are
   left out. Counts are ``Query.incidents_by_area`` (point in polygon, else the
   producer's area id, rolled up to the level).
+- **Which level** (``area_hotspots`` without a level, as the report, the panel and the
+  briefing call it): the finest level (grid → village → town → county) whose study set
+  holds at least ``MIN_GI_AREAS`` (8) areas that each have at least one neighbour in the
+  set ("enough": with fewer, or with islands only, Gi* compares a unit with almost the
+  whole study area and its z means little). When no level has enough, nothing is
+  computed: ``level`` is None and ``reason`` says why (``no_polygons``: the extract has
+  no area polygons; ``too_few_areas``: no level has enough, ``candidates`` gives each
+  level's number of areas with a neighbour).
 - **Emerging hot spots** (adapted from ArcGIS "Emerging Hot Spot Analysis"): the window
   (``state.start`` .. ``state.end``, the end defaulting to, and never past, the as-of
   day) is cut into ``periods`` equal consecutive time spans ending at the end of the
@@ -77,6 +91,7 @@ from ..coords import lonlat_to_mercator, mercator_to_lonlat
 from ..extract import Extract
 from ..filters import FilterState, window_span
 from ..queries import Grouping, Query
+from ..schema import AREA_LEVELS
 
 # (|z| threshold, class) from the weakest to the strongest, two-sided confidence.
 Z_LEVELS: tuple[tuple[float, int], ...] = ((1.645, 1), (1.960, 2), (2.576, 3))
@@ -86,18 +101,25 @@ MIN_CELL_M = 50.0
 TARGET_CELLS = 100
 MAX_CELLS = 4_000_000  # a cell size this small for the extent is a mistake, not a request
 AREA_EPS_DEG = 1e-7
+MIN_HOT_COUNT = 3
+"""A unit with fewer incidents of its own is never hot (see the module docstring)."""
+MIN_GI_AREAS = 8
+"""Area Gi* needs this many areas with a neighbour at a level (see the module docstring)."""
 EMERGING_CLASSES = ("none", "new", "intensifying", "persistent", "diminishing", "sporadic")
 _EPOCH = datetime(1970, 1, 1)
 
 
 # --------------------------------------------------------------------------- statistics
-def classify(z: np.ndarray) -> np.ndarray:
-    """Confidence class −3..3 of each z (NaN → 0)."""
+def classify(z: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
+    """Confidence class −3..3 of each z (NaN → 0). With ``counts``, a unit holding fewer
+    than ``MIN_HOT_COUNT`` incidents is never hot (class 0 instead of +1..+3)."""
     z = np.asarray(z, dtype=np.float64)
     out = np.zeros(z.shape, dtype=np.int8)
     for threshold, c in Z_LEVELS:
         out[z >= threshold] = c
         out[z <= -threshold] = -c
+    if counts is not None:
+        out[(out > 0) & (np.asarray(counts) < MIN_HOT_COUNT)] = 0
     return out
 
 
@@ -414,7 +436,7 @@ def grid_hotspots(q: Query, state: FilterState, cell_m: float | None = None) -> 
     grid = grid_for(q, state, cell_m)
     counts = _grid_counts(q, state, grid)
     z = gi_star_grid(counts, grid.study)
-    return GridHotspots(grid, counts, z, classify(z), q.extract.areas)
+    return GridHotspots(grid, counts, z, classify(z, counts), q.extract.areas)
 
 
 # --------------------------------------------------------------------------- area hotspots
@@ -448,7 +470,8 @@ def area_neighbours(ex: Extract, level: str) -> tuple[np.ndarray, np.ndarray, np
 class AreaHotspots:
     """Gi* over the areas of one level; arrays are aligned with ``area_idx``."""
 
-    level: str
+    level: str | None
+    """None: no level had enough areas (``reason`` says why; the arrays are empty)."""
     measure: str
     area_idx: np.ndarray = field(repr=False)
     counts: np.ndarray = field(repr=False)
@@ -457,6 +480,10 @@ class AreaHotspots:
     z: np.ndarray = field(repr=False)
     cls: np.ndarray = field(repr=False)
     areas: AreaSet = field(repr=False)
+    candidates: dict[str, int] = field(default_factory=dict)
+    """Per level looked at, finest first: its areas with a neighbour in the study set."""
+    reason: str | None = None
+    """Why nothing was computed: ``no_polygons`` or ``too_few_areas`` (None: computed)."""
 
     def _rows(self, chosen: np.ndarray, sign: int, limit: int | None) -> list[dict[str, Any]]:
         pos = np.flatnonzero(chosen)
@@ -478,33 +505,85 @@ class AreaHotspots:
         return {"level": self.level, "measure": self.measure, "areas": len(self.area_idx),
                 "hot": hot, "cold": cold,
                 "hot_areas": self._rows(self.cls > 0, 1, limit),
-                "cold_areas": self._rows(self.cls < 0, -1, limit)}
+                "cold_areas": self._rows(self.cls < 0, -1, limit),
+                "min_areas": MIN_GI_AREAS, "min_hot_count": MIN_HOT_COUNT,
+                "candidates": dict(self.candidates), "reason": self.reason}
 
 
-def area_hotspots(q: Query, state: FilterState, level: str = "village",
-                  measure: str = "count") -> AreaHotspots:
-    """Getis-Ord Gi* of incident counts (or rates per 10 000) over one area level."""
-    if measure not in ("count", "rate"):
-        raise ValueError(f"measure must be 'count' or 'rate', not {measure!r}")
+@dataclass(frozen=True, eq=False)
+class _Study:
+    """The study set of one level: positions in ``area_neighbours``' members kept, and
+    the neighbour edges among them (positions in the kept set)."""
+
+    members: np.ndarray
+    sel: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+
+    @property
+    def with_neighbour(self) -> int:
+        return len(np.unique(self.left))
+
+
+def _study(q: Query, state: FilterState, level: str, measure: str) -> _Study:
     areas = q.extract.areas
     members, left, right = area_neighbours(q.extract, level)
     keep = np.ones(len(members), dtype=bool)
     if state.areas:
         keep &= np.isin(members, areas.resolve(sorted(state.areas)))
-    pop = np.asarray(areas.population, dtype=np.float64)[members]
     if measure == "rate":
+        pop = np.asarray(areas.population, dtype=np.float64)[members]
         keep &= np.isfinite(pop) & (pop > 0)
-    idx, n = q.incidents_by_area(state, level)
-    per_area = np.zeros(len(areas), dtype=np.int64)
-    per_area[idx] = n
     sel = np.flatnonzero(keep)
-    counts = per_area[members[sel]]
-    values = counts / pop[sel] * 1e4 if measure == "rate" else counts.astype(np.float64)
     pos = np.full(len(members), -1, np.int64)
     pos[sel] = np.arange(len(sel))
     inside = (pos[left] >= 0) & (pos[right] >= 0)
-    z = gi_star_edges(values, pos[left[inside]], pos[right[inside]])
-    return AreaHotspots(level, measure, members[sel], counts, values, z, classify(z), areas)
+    return _Study(members, sel, pos[left[inside]], pos[right[inside]])
+
+
+def choose_area_level(q: Query, state: FilterState, measure: str = "count"
+                      ) -> tuple[str | None, dict[str, int], str | None]:
+    """(level, candidates, reason): the finest level with at least ``MIN_GI_AREAS`` areas
+    that have a neighbour in the study set (see the module docstring)."""
+    present = {lv for lv, g in zip(q.extract.areas.levels, q.extract.areas.geoms, strict=True)
+               if g is not None}
+    candidates: dict[str, int] = {}
+    for level in reversed(AREA_LEVELS):
+        if level not in present:
+            continue
+        candidates[level] = _study(q, state, level, measure).with_neighbour
+        if candidates[level] >= MIN_GI_AREAS:
+            return level, candidates, None
+    return None, candidates, "too_few_areas" if present else "no_polygons"
+
+
+def area_hotspots(q: Query, state: FilterState, level: str | None = None,
+                  measure: str = "count") -> AreaHotspots:
+    """Getis-Ord Gi* of incident counts (or rates per 10 000) over one area level; without
+    ``level``, the finest level with enough areas (``choose_area_level``)."""
+    if measure not in ("count", "rate"):
+        raise ValueError(f"measure must be 'count' or 'rate', not {measure!r}")
+    areas = q.extract.areas
+    reason, candidates = None, None
+    if level is None:
+        level, candidates, reason = choose_area_level(q, state, measure)
+        if level is None:
+            empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
+            return AreaHotspots(None, measure, empty_i, empty_i, empty_f, empty_f,
+                                np.zeros(0, np.int8), areas, candidates, reason)
+    st = _study(q, state, level, measure)
+    members, sel = st.members, st.sel
+    if candidates is None:
+        candidates = {level: st.with_neighbour}
+    pop = np.asarray(areas.population, dtype=np.float64)[members]
+    idx, n = q.incidents_by_area(state, level)
+    per_area = np.zeros(len(areas), dtype=np.int64)
+    per_area[idx] = n
+    counts = per_area[members[sel]]
+    values = counts / pop[sel] * 1e4 if measure == "rate" else counts.astype(np.float64)
+    z = gi_star_edges(values, st.left, st.right)
+    return AreaHotspots(level, measure, members[sel], counts, values, z, classify(z, counts),
+                        areas, candidates, reason)
 
 
 # --------------------------------------------------------------------------- emerging
@@ -589,7 +668,7 @@ def emerging_hotspots(q: Query, state: FilterState, periods: int = 8,
     # Period k starts at the first microsecond t with (t - t0) * periods >= k * span.
     starts = tuple(t0 + timedelta(microseconds=-(-k * span // periods)) for k in range(periods))
     z = gi_star_grid(counts, grid.study)
-    hot = z >= Z_LEVELS[0][0]
+    hot = (z >= Z_LEVELS[0][0]) & (counts >= MIN_HOT_COUNT)
     n_hot = hot.sum(axis=0)
     last = hot[-1]
     need = -(-9 * periods // 10)  # ceil(0.9 * periods) without float round-off

@@ -1,6 +1,8 @@
 """The safety index (平安指数) of each area: one explainable number from 0 to 100.
 
-Components, each measured per area at one level (towns by default):
+Components, each measured per area at one level (``safety_level``: towns when the
+extract has towns, else the coarsest level below the county it has — villages, grids —
+else the county):
 - ``incident_rate``: incidents per 10k population in the window (the last 90
   days up to the as-of day when the window has no start); category filters
   apply;
@@ -17,7 +19,8 @@ any component and the worst area on every component scores 0. It ranks areas of 
 extract against each other; it is not comparable between extracts. An area without
 population has no incident rate: that component is left out and the other weights
 are rescaled to sum to 1. The area filter selects which rows are returned, never the
-areas they are compared with.
+areas they are compared with. With fewer than two areas at the level there is nothing
+to rank: no rows, and ``reason`` says so (``single_area``, ``no_areas``).
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ from datetime import timedelta
 
 import numpy as np
 
+from ..areas import AreaSet
 from ..filters import FilterState
 from ..queries import Query, hazard_state_sql
+from ..schema import AREA_LEVELS
 
 # The weights, in one place. They sum to 1.
 WEIGHTS: dict[str, float] = {
@@ -83,11 +88,21 @@ class SafetyIndex:
     areas: list[AreaSafety]
     """Worst first (lowest index), ties by area id."""
 
+    reason: str | None = None
+    """Why there are no rows: ``single_area`` or ``no_areas`` (None: ranked)."""
+
     def to_json(self, limit: int | None = None) -> dict:
         rows = self.areas if limit is None else self.areas[:limit]
         return {"level": self.level, "weights": dict(WEIGHTS),
                 "window": {"from": self.window_from, "to": self.window_to},
-                "areas": [a.to_json() for a in rows]}
+                "areas": [a.to_json() for a in rows], "reason": self.reason}
+
+
+def safety_level(areas: AreaSet) -> str | None:
+    """Towns when present, else the coarsest level below the county, else the county."""
+    present = {lv for lv in areas.levels if lv is not None}
+    below = [lv for lv in AREA_LEVELS if lv in present and lv != "county"]
+    return below[0] if below else ("county" if "county" in present else None)
 
 
 def _per_area(q: Query, sql: str, params: dict, n: int, up: np.ndarray) -> np.ndarray:
@@ -102,8 +117,9 @@ def _per_area(q: Query, sql: str, params: dict, n: int, up: np.ndarray) -> np.nd
     return np.bincount(to[keep], weights=cnt[keep], minlength=n)
 
 
-def safety_index(q: Query, state: FilterState, level: str = "town") -> SafetyIndex:
+def safety_index(q: Query, state: FilterState, level: str | None = None) -> SafetyIndex:
     areas = q.extract.areas
+    level = level or safety_level(areas) or "town"
     as_of = q.as_of(state)
     everywhere = dataclasses.replace(state, areas=frozenset())
     if everywhere.start is None:
@@ -164,4 +180,7 @@ def safety_index(q: Query, state: FilterState, level: str = "town") -> SafetyInd
             incidents=int(incidents[i]),
             population=None if not np.isfinite(pop[i]) else float(pop[i])))
     rows.sort(key=lambda a: (a.index, a.area_id))
-    return SafetyIndex(level, start.isoformat(), end.isoformat(), rows)
+    reason = None
+    if len(members) < 2:  # one area compared with itself: every score would be 0 or 100
+        rows, reason = [], "single_area" if len(members) else "no_areas"
+    return SafetyIndex(level, start.isoformat(), end.isoformat(), rows, reason)

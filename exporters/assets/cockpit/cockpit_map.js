@@ -306,8 +306,9 @@
     map.createPane("ckShapes").style.zIndex = 450;
     D.renderer = L.canvas({ pane: "ckShapes", padding: 0.5 });
     var drawn = { heat_cells: 0, incident_markers: 0, resources: 0, hazards: 0, towns: 0,
-                  villages: 0, annotations: 0 };
+                  villages: 0, counties: 0, annotations: 0 };
     if (map.attributionControl) { map.attributionControl.setPrefix("Leaflet"); }
+    if (groups.counties) { drawn.counties = addAreas(D, "county", groups.counties, D.lang); }
     if (groups.villages) { drawn.villages = addAreas(D, "village", groups.villages, D.lang); }
     if (groups.towns) { drawn.towns = addAreas(D, "town", groups.towns, D.lang); }
     if (D.cluster && groups.situation) {
