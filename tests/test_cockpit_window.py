@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shiboken6
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
@@ -65,6 +66,8 @@ def _dispose_windows() -> Iterator[None]:
     yield
     while _WINDOWS:
         win = _WINDOWS.pop()
+        if not shiboken6.isValid(win):  # pytest-qt's addWidget closed and deleted it
+            continue
         win.close()  # stops and joins its worker threads
         if win.extract is not None:
             win.extract.close()

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
@@ -89,6 +90,8 @@ def _windows() -> Iterator[list]:
     yield _WINDOWS
     while _WINDOWS:
         w = _WINDOWS.pop()
+        if not shiboken6.isValid(w):  # pytest-qt's addWidget closed and deleted it
+            continue
         w.close()
         if w.extract is not None:
             w.extract.close()

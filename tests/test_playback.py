@@ -22,6 +22,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+import shiboken6
 from PIL import Image
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication
@@ -226,6 +227,8 @@ def _dispose_windows() -> Iterator[None]:
     yield
     while _WINDOWS:
         win = _WINDOWS.pop()
+        if not shiboken6.isValid(win):  # pytest-qt's addWidget closed and deleted it
+            continue
         win.close()
         win.deleteLater()
     if QApplication.instance() is not None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 
 os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu")
@@ -77,6 +78,8 @@ def _dispose_windows() -> Iterator[None]:
     yield
     while _WINDOWS:
         win = _WINDOWS.pop()
+        if not shiboken6.isValid(win):  # pytest-qt's addWidget closed and deleted it
+            continue
         win.close()
         if win.extract is not None:
             win.extract.close()
