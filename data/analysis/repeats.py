@@ -25,10 +25,12 @@ Definitions (these are the documentation of every figure below):
      by rules 1–2 (``Downtown``, ``示范县城关镇``, ``城关镇不详``);
   5. *scattered*: over the whole extract (not the window, so that a filter never changes
      it), fewer than ``SCATTER_SHARE`` (80 %) of the located incidents of the normalised
-     address lie within ``SCATTER_M`` (1 km) of their median point (the per-axis median
-     of lon and lat); an address repeated across far-apart coordinates is no place
-     (a geocoder's fallback to the city centre, a default text typed everywhere). Needs
-     at least 2 located incidents.
+     address lie in the 3 × 3 block of ``SCATTER_M`` (3 km) cells around its busiest
+     cell (cells of the spot grid below, but 3 km wide; ties: the smaller column, then
+     row): an address repeated across far-apart coordinates is no place (a geocoder's
+     fallback, a default text typed everywhere). 3 km is more than a village (the demo
+     county's village addresses spread over about 2 km) and less than a city. Needs at
+     least 2 located incidents.
 - **Spot**: a located incident's cell of ``SPOT_M`` (5 m) in a local equirectangular
   grid about the extract's centre (x = Δlon·cos(lat₀)·M, y = Δlat·M, M = π·6 371 008.8 m /
   180; cells are squares of 5 m to within 1 % in a 100 km radius). Geocoders snap to
@@ -273,20 +275,31 @@ def _mark_scattered(extract: Extract, book: _AddressBook) -> None:
     con = extract.cursor()
     name = f"_repeat_book_{id(book):x}"
     con.register(name, book.table.select(["h", "address", "key"]))
-    try:
-        rows = con.execute(
-            f"WITH r AS (SELECT b.key AS k, i.lon, i.lat FROM incidents i{_join(book, name)} "
-            "WHERE b.key >= 0 AND isfinite(i.lon) AND isfinite(i.lat)), "
-            "m AS (SELECT k, median(lon) AS mx, median(lat) AS my, count(*) AS n FROM r "
-            "GROUP BY k HAVING count(*) >= 2) "
-            "SELECT m.k, m.n, count(*) FILTER (WHERE "
-            "  pow((r.lon - m.mx) * cos(radians(m.my)), 2) + pow(r.lat - m.my, 2) "
-            f"  <= {(SCATTER_M / M_PER_DEG) ** 2!r}) AS near "
-            "FROM r JOIN m USING (k) GROUP BY m.k, m.n").fetchnumpy()
+    lon0, lat0 = _centre(extract)
+    sx = float(np.cos(np.radians(lat0)) * M_PER_DEG / SCATTER_M)
+    sy = float(M_PER_DEG / SCATTER_M)
+    try:  # (key, 3 km cell) counts: a small table, whatever the size of the extract
+        res = con.execute(
+            f"SELECT b.key AS k, floor((i.lon - {lon0!r}) * {sx!r})::BIGINT AS cx, "
+            f"floor((i.lat - {lat0!r}) * {sy!r})::BIGINT AS cy, count(*) AS n "
+            f"FROM incidents i{_join(book, name)} WHERE b.key >= 0 AND isfinite(i.lon) "
+            "AND isfinite(i.lat) GROUP BY ALL").fetchnumpy()
     finally:
         con.unregister(name)
-    k = np.asarray(rows["k"], np.int64)
-    bad = k[np.asarray(rows["near"], np.float64) < SCATTER_SHARE * np.asarray(rows["n"])]
+    k = np.asarray(res["k"], np.int64)
+    if not len(k):
+        return
+    cx, cy = np.asarray(res["cx"], np.int64), np.asarray(res["cy"], np.int64)
+    n = np.asarray(res["n"], np.int64)
+    o = np.lexsort((cy, cx, -n, k))  # by key, busiest cell first, ties by column, row
+    k, cx, cy, n = k[o], cx[o], cy[o], n[o]
+    head = np.r_[True, k[1:] != k[:-1]]
+    seg = np.cumsum(head) - 1
+    bx, by = cx[head][seg], cy[head][seg]
+    near = (np.abs(cx - bx) <= 1) & (np.abs(cy - by) <= 1)
+    total = np.bincount(seg, weights=n)
+    inside = np.bincount(seg, weights=n * near)
+    bad = k[head][(total >= 2) & (inside < SCATTER_SHARE * total)]
     if len(bad):
         hit = np.isin(book.key, bad)
         book.rule[hit] = 5
