@@ -682,7 +682,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "x_reached_at": ("形成重复时间", "Became repeat"),
     "x_categories": ("警情类别构成", "Categories"),
     "x_matched_by": ("识别方式", "Matched by"),
-    "x_by_location": ("按位置({radius:g}米内)", "Location (within {radius:g} m)"),
+    "x_by_location": ("按点位({radius:g}米格)", "Spot ({radius:g} m cell)"),
     "x_by_address": ("按地址", "Address"),
     "x_place_id": ("地点编号", "Place ID"),
     "x_dimension": ("统计维度", "Breakdown"),

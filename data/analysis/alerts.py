@@ -198,8 +198,7 @@ def _new_repeats(q: Query, state: FilterState, day: date) -> list[Alert]:
     from .repeats import _centre, normalise_address, project, repeat_places
 
     since = day - timedelta(days=6)
-    recent = repeat_places(q, state.with_window(since, day), min_count=MIN_COUNT,
-                           radius_m=REPEAT_RADIUS_M)
+    recent = repeat_places(q, state.with_window(since, day), min_count=MIN_COUNT)
     if not len(recent):
         return []
     before = state.with_window(since - timedelta(days=7 * BASELINE_PERIODS),

@@ -1,66 +1,106 @@
-"""Repeat addresses (重复警情) and near-repeat calls (同一地点 D 天内再次报警).
+"""Repeat places (重复警情地址) and near-repeat calls (同一地点 D 天内再次报警).
 
 Definitions (these are the documentation of every figure below):
 
 - **Incidents considered**: those under the ``FilterState`` (window, areas, categories,
-  statuses; ``Query.where``). *Located* means usable WGS84 ``lon``/``lat`` (the DOUBLE
+  statuses; ``Query.where``). *Located* means finite WGS84 ``lon``/``lat`` (the DOUBLE
   columns, never the float32 Mercator ones).
-- **Ground distance**: points are projected with a spherical stereographic projection
-  (radius 6 371 008.8 m) centred on the extent of the area polygons (else of all
-  located incidents), fixed per extract so that a filter never moves it. Planar
-  distances are the great-circle distance times a scale between 1 and
-  1 / cos²(c / 2), c the angular distance from the centre: they are at most
-  c²/4 too long, i.e. < 2·10⁻⁵ (1 mm at 50 m) within 55 km of the centre, 0.04 %
-  (2 cm at 50 m) 250 km away. "Within r" means planar distance ≤ r.
-- **Repeat places**, each incident in at most one place:
-  1. *By location* (leader clustering). The neighbour count of a located incident
-     is the number of located incidents within ``radius_m`` of it, itself included.
-     Incidents are taken by neighbour count, highest first, ties by ``incident_id``.
-     An incident not yet in a place whose still-unassigned neighbours (itself
-     included) number at least ``min_count`` becomes the *leader* of a new place,
-     which claims those neighbours. Nothing else joins a place later.
-  2. *By address*. The incidents left (unlocated, or located but in no place) are
-     grouped by their normalised address: Unicode NFKC, then every character of
-     category P* (punctuation, Chinese punctuation included), Z* (spaces), Cc or Cf
-     (control, zero-width) removed, then lower-cased. An empty result (or NULL) is
-     in no group. Groups of at least ``min_count`` incidents are places.
-- **Place fields**: ``place_id`` = ``"L:"`` + the leader's incident id, or ``"A:"`` +
-  the normalised address; ``address`` = the most frequent raw address among the
-  members (members whose address normalises to nothing are left out; ties by the
-  text, code-point order; None when none has one); ``lon``/``lat`` = mean of the
-  located members (None if none); ``count``; ``first``/``last`` = earliest and latest
-  ``reported_at``; ``categories`` = {category: n}; ``area_id``/``name`` = the finest
-  area of the leader (location places) or the most frequent area among the members
-  (address places; ties by area id; None when none has one); ``incident_ids`` = the
+- **Normalised address**: Unicode NFKC, then every character of category P*
+  (punctuation, Chinese punctuation included), Z* (spaces), Cc or Cf (control,
+  zero-width) removed, then lower-cased.
+- **Placeholder address** (a text that names no place; its incidents are in no place,
+  even when they have a point, and are counted as ``placeholder``). A non-NULL
+  address is a placeholder when
+  1. it normalises to nothing (``-``, ``。。``, spaces), or to digits only (``0``,
+     ``400``);
+  2. *a "not known" word*: once the words of ``PLACEHOLDER_WORDS`` (unknown, unk, n/a,
+     none, null, 不详, 未知, 无, 空, 不明, 暂无 …), the digits and the filler words of
+     ``FILLER_WORDS`` (block, of, 号, 路 …) are removed from the normalised address,
+     nothing is left, and at least one such word was there (``0 UNKNOWN``, ``<UNKNOWN>``,
+     ``100 BLOCK UNKNOWN``, ``地址不详``; ``无锡路`` keeps ``锡`` and is an address);
+  3. *0-numbered*: its house or block number is 0 (``0 UNKNOWN``, ``000 6TH ST SE``,
+     ``解放路0号``): the text begins with a number made of zeros, or has one before 号;
+  4. *area name only*: once the names of the extract's areas and its region
+     (normalised, longest first) are removed, what is left is nothing or a placeholder
+     by rules 1–2 (``Downtown``, ``示范县城关镇``, ``城关镇不详``);
+  5. *scattered*: over the whole extract (not the window, so that a filter never changes
+     it), fewer than ``SCATTER_SHARE`` (80 %) of the located incidents of the normalised
+     address lie in the 3 × 3 block of ``SCATTER_M`` (3 km) cells around its busiest
+     cell (cells of the spot grid below, but 3 km wide; ties: the smaller column, then
+     row): an address repeated across far-apart coordinates is no place (a geocoder's
+     fallback, a default text typed everywhere). 3 km is more than a village (the demo
+     county's village addresses spread over about 2 km) and less than a city. Needs at
+     least 2 located incidents.
+- **Spot**: a located incident's cell of ``SPOT_M`` (5 m) in a local equirectangular
+  grid about the extract's centre (x = Δlon·cos(lat₀)·M, y = Δlat·M, M = π·6 371 008.8 m /
+  180; cells are squares of 5 m to within 1 % in a 100 km radius). Geocoders snap to
+  address points, so incidents at one address point share a cell; a spot is never wider
+  than 7.1 m, so spots cannot chain into a city centre (two points 1 m apart across a
+  cell edge are two spots: the rare price of a bound).
+- **Place key** of an incident, each incident in at most one place:
+  1. a non-placeholder address: its normalised address (``A:`` + it);
+  2. no address (NULL) but located: the normalised address most frequent among the
+     addressed (non-placeholder) incidents under the state in the same spot (ties: the
+     one that sorts first), so the incidents at an address point join that address;
+     else the spot itself (``S:`` + the cell's column and row);
+  3. otherwise (placeholder address, or neither address nor point): none.
+  Incidents with the same key make a **repeat place** when they are at least
+  ``min_count``: the base (3) per 30 days of the *span* of the incidents considered,
+  and never fewer than the base: ``max(base, ⌈base · span / 30 d⌉)``, so 3 in a week
+  or a month, 37 in a year, about 180 in five years (a count of 3 over five years
+  would make almost every block of a city a "repeat place"). The span runs from the
+  0.5th to the 99.5th percentile of their ``reported_at`` (the value at rank
+  ⌈q·n⌉ of the n sorted times), so that a few sentinel dates (1900-01-01) or
+  stragglers do not stretch it. There is no spatial clustering beyond the 5 m spot:
+  in a dense city any radius of tens of metres joins a whole centre into one
+  "place".
+- **Place fields**: ``place_id``; ``address`` = the most frequent raw address among
+  the members (non-placeholder addresses only; ties by the text, code-point order;
+  None when none has one); ``lon``/``lat`` = mean of the located members (None if
+  none); ``count``; ``first``/``last`` = earliest and latest ``reported_at``;
+  ``categories`` = {category: n}; ``area_id``/``name`` = the most frequent finest area
+  among the members (ties by area id; None when none has one); ``incident_ids`` = the
   first 20 members by (``reported_at``, ``incident_id``). ``reached_at`` = the time of
   the ``min_count``-th member in that order: when the place became a repeat place.
+  ``matched_by`` is ``"address"`` or ``"location"`` (a spot place).
 - **Order of places**: count descending, then ``last`` descending, then ``place_id``.
+- **Figures of the whole**: ``incidents`` = incidents considered; ``places``,
+  ``incidents_in_places`` = the repeat places and the incidents in them;
+  ``share`` = incidents_in_places / incidents (None when there are none);
+  ``placeholder`` = incidents considered whose address is a placeholder, and
+  ``placeholder_by_rule`` the same by the first rule (text 1–3, area 4, scattered 5).
 - **New repeat places** since a day: the places (under the state) whose
-  ``reached_at`` is on or after the start of that day.
-- **Near-repeat rate** for D days: among the located incidents in the window, the
-  share that had another located incident within ``radius_m`` in the preceding D days:
-  0 ≤ t_i − t_j ≤ D·24 h, and, when both have the same ``reported_at``, only the one
-  with the greater ``incident_id`` counts as preceded (ties in time are ordered by
-  id, so of two simultaneous calls the first is not a repeat). The earlier incident
-  must match the same filter (areas, categories, statuses) but may fall up to D days
-  before the window start, so the first days of the window are not undercounted.
-  Rates by category use the category of the later incident; the earlier one may be
-  of any category in the filter. Unlocated incidents are in neither numerator nor
-  denominator; the rate is None when the denominator is 0.
+  ``reached_at`` is on or after the start of that day (fewer than ``min_count`` of
+  their members before it).
+- **Near-repeat rate** for D days (its own figure, independent of the places): among
+  the located incidents in the window, the share that had another located incident
+  within ``radius_m`` (50 m) in the preceding D days: 0 ≤ t_i − t_j ≤ D·24 h, and, when
+  both have the same ``reported_at``, only the one with the greater ``incident_id``
+  counts as preceded (ties in time are ordered by id, so of two simultaneous calls the
+  first is not a repeat). The earlier incident must match the same filter (areas,
+  categories, statuses) but may fall up to D days before the window start, so the
+  first days of the window are not undercounted. Rates by category use the category
+  of the later incident; the earlier one may be of any category in the filter.
+  Unlocated incidents are in neither numerator nor denominator; the rate is None when
+  the denominator is 0. Distances: points are projected with a spherical
+  stereographic projection (radius 6 371 008.8 m) centred on the extent of the area
+  polygons (else of all located incidents), fixed per extract; planar distances are
+  at most c²/4 too long (c the angular distance from the centre: < 2·10⁻⁵ within
+  55 km).
 
-Speed: a grid of ``radius_m`` cells first keeps only incidents whose 3 × 3 block of
-cells holds at least ``min_count`` incidents (the only ones that can lead a place)
-and their neighbours; neighbour counts and claims use a KD-tree on those alone. The
-near-repeat pairs are found by a cell × time sort of the incidents and binary searches,
-never by a pair list over the whole window. Address texts are normalised once per
-extract on first use (a table of the distinct addresses and their DuckDB hashes, kept
-on the ``Extract``; about 0.6 s for 140 000 distinct addresses); should two addresses
-share a 64-bit hash, the texts are joined instead.
+Speed: the places are grouped in DuckDB (one pass over the window: a join of the
+incidents to the address book on the address hash, the spot computed in SQL, one
+GROUP BY), and only the kept places' members are read back. Address texts are
+normalised once per extract on first use (the distinct addresses, ~0.6 s for 140 000),
+with the scattered test (one more pass over the located incidents); should two
+addresses share a 64-bit hash, the texts are joined instead. The near-repeat pairs
+are found by a cell × time sort and binary searches, never a pair list over the window.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -77,10 +117,22 @@ from ..queries import Query
 from ..schema import INCIDENT_CATEGORIES
 
 EARTH_RADIUS_M = 6371008.8
+M_PER_DEG = np.pi * EARTH_RADIUS_M / 180.0
 FIRST_IDS = 20
+SPOT_M = 5.0
+SCATTER_M = 3000.0
+SCATTER_SHARE = 0.8
+PER_DAYS = 30
+PLACEHOLDER_WORDS = ("unknown", "unk", "na", "none", "null", "nil", "nan", "tbd", "notknown",
+                     "nkloc", "offsettoprotectprivacy", "不详", "未知", "无", "空", "不明",
+                     "暂无", "未详", "待定", "待查", "不清楚", "没有", "无地址", "其他", "其它")
+FILLER_WORDS = ("block", "blk", "of", "the", "address", "addr", "location", "loc", "st", "x",
+                "号", "路", "街", "地址", "地点", "处", "附近")
 _EPOCH = datetime(1970, 1, 1)
 _US_PER_DAY = 86_400 * 1_000_000
 _CHUNK = 4_000_000  # candidate pairs examined at once in the near-repeat search
+_ZERO_NUMBER = re.compile(r"^\s*0+(?![0-9])|(?<![0-9])0+\s*号")
+_SPOT_BIAS = 1 << 30  # cell columns/rows offset to stay non-negative
 
 
 # --------------------------------------------------------------------------- addresses
@@ -103,22 +155,67 @@ def normalise_address(text: str | None) -> str:
     return unicodedata.normalize("NFKC", text).translate(_deletions()).lower()
 
 
+def _strip(key: str, words: tuple[str, ...]) -> str:
+    for w in words:  # longest first (callers sort)
+        key = key.replace(w, "")
+    return key
+
+
+_WORDS = tuple(sorted(PLACEHOLDER_WORDS, key=len, reverse=True))
+_FILLERS = tuple(sorted(FILLER_WORDS, key=len, reverse=True))
+_WORD_RE = re.compile("|".join(re.escape(w) for w in _WORDS))
+_DIGITS = re.compile(r"[0-9]")
+
+
+def _empty_or_unknown(key: str) -> bool:
+    """Rules 1–2 on a normalised address."""
+    if not key or key.isdigit():
+        return True
+    if not _WORD_RE.search(key):  # quick: no "not known" word at all
+        return False
+    return not _strip(_DIGITS.sub("", _strip(key, _WORDS)), _FILLERS)
+
+
+@cache
+def _area_chars(area_names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset("".join(area_names))
+
+
+def placeholder_rule(text: str | None, area_names: tuple[str, ...] = (),
+                     key: str | None = None) -> int:
+    """0 when ``text`` is an address, else the placeholder rule it breaks first: 1 for
+    text rules (1–3 of the module docstring), 4 for an area name only. ``area_names``
+    are normalised, longest first; ``key`` is ``normalise_address(text)`` when known.
+    NULL is no placeholder (0)."""
+    if text is None:
+        return 0
+    key = normalise_address(text) if key is None else key
+    if _empty_or_unknown(key) or _ZERO_NUMBER.search(unicodedata.normalize("NFKC", text)):
+        return 1
+    if not area_names:
+        return 0
+    # Only area names, digits (and "not known" words) can be left empty by rule 4: skip
+    # the stripping for the usual address, which has other characters.
+    if not _WORD_RE.search(key) and not set(_DIGITS.sub("", key)) <= _area_chars(area_names):
+        return 0
+    return 4 if _empty_or_unknown(_strip(key, area_names)) else 0
+
+
 @dataclass
 class _AddressBook:
     """Every distinct incident address of an extract, normalised once.
 
     ``hashes`` (of the non-NULL addresses) is sorted; ``key`` is the code of the
-    normalised address, ``raw`` that of the address in text order (both -1 when the
-    address normalises to nothing).
+    normalised address (codes in the order of the normalised texts; -1 when the address
+    is a placeholder), ``rule`` the placeholder rule (0 none).
     """
 
     hashes: np.ndarray
     key: np.ndarray
-    raw: np.ndarray
+    rule: np.ndarray
     key_text: list[str]
-    raw_text: list[str]
     unique: bool
-    table: pa.Table  # address → (key, raw), for the join when hashes collide
+    table: pa.Table  # h, address, key, rule: joined to the incidents
 
 
 def _address_book(extract: Extract) -> _AddressBook:
@@ -133,42 +230,95 @@ def _hash_sql(column: str) -> str:
     return f"hash({column})"
 
 
+def _area_words(extract: Extract) -> tuple[str, ...]:
+    names = {normalise_address(n) for n in extract.areas.names if n}
+    names.add(normalise_address(extract.region_name))
+    return tuple(sorted((n for n in names if n), key=len, reverse=True))
+
+
 def _build_address_book(extract: Extract) -> _AddressBook:
-    # DuckDB sorts the texts (binary collation = code-point order, as Python's).
-    res = extract.cursor().execute(
+    cur = extract.cursor()
+    res = cur.execute(
         f"SELECT address, {_hash_sql('address')} AS h FROM (SELECT DISTINCT address "
-        "FROM incidents WHERE address IS NOT NULL) ORDER BY address").fetchnumpy()
+        "FROM incidents WHERE address IS NOT NULL)").fetchnumpy()
     texts = [str(v) for v in np.ma.getdata(res["address"]).tolist()]
     hashes = np.asarray(res["h"], dtype=np.uint64)
-    key_of: dict[str, int] = {}
-    key = np.asarray([key_of.setdefault(k, len(key_of)) if (k := normalise_address(t)) else -1
-                      for t in texts], np.int32)
-    has = key >= 0
-    raw = np.where(has, np.cumsum(has) - 1, -1).astype(np.int32)
-    raw_text = [t for t, h in zip(texts, has.tolist(), strict=True) if h]
+    areas = _area_words(extract)
+    keys = [normalise_address(t) for t in texts]
+    rule = np.asarray([placeholder_rule(t, areas, k) for t, k in zip(texts, keys, strict=True)],
+                      np.int8)
+    key_text = sorted({k for k, r in zip(keys, rule.tolist(), strict=True) if r == 0})
+    code = {k: i for i, k in enumerate(key_text)}
+    key = np.asarray([code[k] if r == 0 else -1 for k, r in zip(keys, rule.tolist(),
+                                                                 strict=True)], np.int32)
     order = np.argsort(hashes, kind="stable")
-    hashes, raw, key = hashes[order], raw[order], key[order]
+    hashes, key, rule = hashes[order], key[order], rule[order]
     unique = bool(len(hashes) < 2 or np.all(hashes[1:] != hashes[:-1]))
-    table = pa.table({"address": pa.array(texts, pa.string()).take(pa.array(order)),
-                      "key": pa.array(key), "raw": pa.array(raw)})
-    return _AddressBook(hashes, key, raw, list(key_of), raw_text, unique, table)
+    table = pa.table({"h": pa.array(hashes, pa.uint64()),
+                      "address": pa.array(texts, pa.string()).take(pa.array(order)),
+                      "key": pa.array(key), "rule": pa.array(rule)})
+    book = _AddressBook(hashes, key, rule, key_text, unique, table)
+    _mark_scattered(extract, book)
+    return book
+
+
+def _join(book: _AddressBook, name: str, alias: str = "i") -> str:
+    on = f"b.h = {_hash_sql(alias + '.address')}" if book.unique else \
+        f"b.address = {alias}.address"
+    return f" LEFT JOIN {name} b ON {on}"
+
+
+def _mark_scattered(extract: Extract, book: _AddressBook) -> None:
+    """Rule 5 over the whole extract: keys whose located incidents are spread out."""
+    if not len(book.key) or not (book.key >= 0).any():
+        return
+    con = extract.cursor()
+    name = f"_repeat_book_{id(book):x}"
+    con.register(name, book.table.select(["h", "address", "key"]))
+    lon0, lat0 = _centre(extract)
+    sx = float(np.cos(np.radians(lat0)) * M_PER_DEG / SCATTER_M)
+    sy = float(M_PER_DEG / SCATTER_M)
+    try:  # (key, 3 km cell) counts: a small table, whatever the size of the extract
+        res = con.execute(
+            f"SELECT b.key AS k, floor((i.lon - {lon0!r}) * {sx!r})::BIGINT AS cx, "
+            f"floor((i.lat - {lat0!r}) * {sy!r})::BIGINT AS cy, count(*) AS n "
+            f"FROM incidents i{_join(book, name)} WHERE b.key >= 0 AND isfinite(i.lon) "
+            "AND isfinite(i.lat) GROUP BY ALL").fetchnumpy()
+    finally:
+        con.unregister(name)
+    k = np.asarray(res["k"], np.int64)
+    if not len(k):
+        return
+    cx, cy = np.asarray(res["cx"], np.int64), np.asarray(res["cy"], np.int64)
+    n = np.asarray(res["n"], np.int64)
+    o = np.lexsort((cy, cx, -n, k))  # by key, busiest cell first, ties by column, row
+    k, cx, cy, n = k[o], cx[o], cy[o], n[o]
+    head = np.r_[True, k[1:] != k[:-1]]
+    seg = np.cumsum(head) - 1
+    bx, by = cx[head][seg], cy[head][seg]
+    near = (np.abs(cx - bx) <= 1) & (np.abs(cy - by) <= 1)
+    total = np.bincount(seg, weights=n)
+    inside = np.bincount(seg, weights=n * near)
+    bad = k[head][(total >= 2) & (inside < SCATTER_SHARE * total)]
+    if len(bad):
+        hit = np.isin(book.key, bad)
+        book.rule[hit] = 5
+        book.key[hit] = -1
+        book.table = book.table.set_column(2, "key", pa.array(book.key)) \
+            .set_column(3, "rule", pa.array(book.rule))
 
 
 # --------------------------------------------------------------------------- incidents
 
 @dataclass(frozen=True, eq=False)
 class _Rows:
-    """Filtered incidents as arrays, one per incident, sorted by ``incident_id`` unless
-    asked otherwise (a row's position is then its rank in id order)."""
+    """Filtered incidents as arrays, one per incident (for the near-repeat search)."""
 
     ids: pa.Array  # incident_id strings
     t: np.ndarray  # reported_at, µs since 1970 (local time)
     cat: np.ndarray  # index into INCIDENT_CATEGORIES
     lon: np.ndarray  # NaN when unlocated
     lat: np.ndarray
-    area: np.ndarray  # finest area index, -1 none
-    key: np.ndarray  # normalised-address code, -1 none
-    raw: np.ndarray  # raw-address code, -1 none
 
     def __len__(self) -> int:
         return len(self.t)
@@ -178,51 +328,22 @@ class _Rows:
         return np.isfinite(self.lon) & np.isfinite(self.lat)
 
 
-def _fetch(q: Query, state: FilterState, addresses: bool = True, by_id: bool = True) -> _Rows:
+def _fetch(q: Query, state: FilterState) -> _Rows:
+    """The located and unlocated incidents under ``state`` (no particular order)."""
     p = q.where(state, "incidents", alias="i")
-    cats = ", ".join(f"'{c}'" for c in INCIDENT_CATEGORIES)
-    cols = ("i.incident_id, epoch_us(i.reported_at) AS t, "
-            f"(coalesce(list_position([{cats}], i.category), {len(INCIDENT_CATEGORIES)}) - 1)"
-            "::TINYINT AS c, coalesce(i.lon, 'NaN'::DOUBLE) AS lon, "
-            "coalesce(i.lat, 'NaN'::DOUBLE) AS lat, coalesce(i.area_idx, -1) AS a")
-    book = _address_book(q.extract) if addresses else None
-    join = name = ""
-    if book is not None and book.unique:
-        cols += f", {_hash_sql('i.address')} AS h, i.address IS NULL AS nul"
-    elif book is not None:
-        name = f"_repeat_addresses_{id(book):x}"
-        q.con.register(name, book.table)
-        join = f" LEFT JOIN {name} b ON b.address = i.address"
-        cols += ", coalesce(b.key, -1) AS key, coalesce(b.raw, -1) AS raw"
-    try:
-        # Sorted by id in DuckDB (in parallel): ties are then broken by position.
-        order = " ORDER BY i.incident_id" if by_id else ""
-        tbl = q.con.sql(f"SELECT {cols} FROM incidents i{join} WHERE {p.sql}{order}",
-                        params=p.params).arrow().read_all()
-    finally:
-        if name:
-            q.con.unregister(name)
+    cols = (f"i.incident_id, epoch_us(i.reported_at) AS t, {_cat_sql('i.category')} AS c, "
+            "coalesce(i.lon, 'NaN'::DOUBLE) AS lon, coalesce(i.lat, 'NaN'::DOUBLE) AS lat")
+    tbl = q.con.sql(f"SELECT {cols} FROM incidents i WHERE {p.sql}",
+                    params=p.params).arrow()
+    if not isinstance(tbl, pa.Table):
+        tbl = tbl.read_all()
 
     def col(column: str, dtype: Any) -> np.ndarray:
         return np.asarray(tbl.column(column).combine_chunks().to_numpy(zero_copy_only=False),
                           dtype=dtype)
 
-    n = tbl.num_rows
-    key = raw = np.full(n, -1, np.int32)
-    if book is not None and book.unique and len(book.hashes):
-        # Distinct hashes first: sorted keys make the binary search cache-friendly.
-        uh, inv = np.unique(col("h", np.uint64), return_inverse=True)
-        pos = np.minimum(np.searchsorted(book.hashes, uh), len(book.hashes) - 1)
-        found = book.hashes[pos] == uh
-        inv = inv.reshape(-1)
-        null = col("nul", bool) | ~found[inv]
-        key = np.where(null, -1, book.key[pos][inv])
-        raw = np.where(null, -1, book.raw[pos][inv])
-    elif book is not None and not book.unique:
-        key, raw = col("key", np.int32), col("raw", np.int32)
     return _Rows(tbl.column("incident_id").combine_chunks(), col("t", np.int64),
-                 col("c", np.int64), col("lon", np.float64), col("lat", np.float64),
-                 col("a", np.int64), key, raw)
+                 col("c", np.int64), col("lon", np.float64), col("lat", np.float64))
 
 
 # --------------------------------------------------------------------------- geometry
@@ -253,16 +374,6 @@ def project(lon: np.ndarray, lat: np.ndarray, centre: tuple[float, float]
 
 
 _DENSE_CELLS = 1 << 23  # up to ~8M cells (a 140 km square at 50 m) a dense lookup table
-
-
-def _spread(v: np.ndarray) -> np.ndarray:
-    """Interleave zero bits into the low 32 bits (for Morton codes)."""
-    v = v.astype(np.uint64) & np.uint64(0xFFFFFFFF)
-    for shift, mask in ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF),
-                        (4, 0x0F0F0F0F0F0F0F0F), (2, 0x3333333333333333),
-                        (1, 0x5555555555555555)):
-        v = (v | (v << np.uint64(shift))) & np.uint64(mask)
-    return v
 
 
 @dataclass(frozen=True, eq=False)
@@ -300,70 +411,6 @@ class _Cells:
             return self.table[keys].astype(np.int64)
         pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
         return np.where(self.keys[pos] == keys, pos, -1)
-
-    def block_sums(self) -> np.ndarray:
-        """Points in each cell's 3 × 3 block."""
-        out = np.zeros(len(self.keys), np.int64)
-        for off in self.offsets():
-            r = self.lookup(self.keys + off)
-            out += np.where(r >= 0, self.count[np.maximum(r, 0)], 0)
-        return out
-
-    def block_of(self, cells: np.ndarray) -> np.ndarray:
-        """Mask of the cells in the 3 × 3 blocks around ``cells`` (a mask)."""
-        out = np.zeros(len(self.keys), bool)
-        base = self.keys[cells]
-        for off in self.offsets():
-            r = self.lookup(base + off)
-            out[r[r >= 0]] = True
-        return out
-
-    def morton(self, points: np.ndarray) -> np.ndarray:
-        """``points`` reordered along a Z curve of their cells (neighbours near in memory)."""
-        code = _spread(self.cx[points]) | (_spread(self.cy[points]) << np.uint64(1))
-        return points[np.argsort(code, kind="stable")]
-
-
-def _leaders(x: np.ndarray, y: np.ndarray, radius: float, min_count: int
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """Leader clustering of points given in tie-break order.
-
-    Returns (place number per point or -1, leader point per place).
-    """
-    n = len(x)
-    label = np.full(n, -1, np.int64)
-    if n < min_count:
-        return label, np.zeros(0, np.int64)
-    cells = _Cells.build(x, y, radius)
-    hot = cells.block_sums() >= min_count
-    if not hot.any():
-        return label, np.zeros(0, np.int64)
-    warm = cells.block_of(hot)
-    # Points that may lead (in hot cells) and those they may claim (in warm cells).
-    sel = cells.morton(np.flatnonzero(warm[cells.of_point]))
-    pts = np.column_stack([x[sel], y[sel]])
-    from scipy.spatial import cKDTree  # lazily: not needed for the first frame
-
-    tree = cKDTree(pts, leafsize=32)
-    cand = np.flatnonzero(hot[cells.of_point[sel]])
-    count = tree.query_ball_point(pts[cand], radius, return_length=True, workers=-1)
-    keep = count >= min_count
-    cand, count = cand[keep], count[keep]
-    order = cand[np.lexsort((sel[cand], -count))]  # count desc, then position (= id)
-    taken = np.zeros(len(sel), bool)
-    local = np.full(len(sel), -1, np.int64)
-    leaders: list[int] = []
-    for p in order.tolist():  # sequential by definition; most points are skipped here
-        if taken[p]:
-            continue
-        nb = np.asarray(tree.query_ball_point(pts[p], radius), dtype=np.int64)
-        nb = nb[~taken[nb]]
-        if len(nb) >= min_count:
-            taken[nb] = True
-            local[nb] = len(leaders)
-            leaders.append(p)
-    label[sel] = local
-    return label, sel[np.asarray(leaders, dtype=np.int64)]
 
 
 # --------------------------------------------------------------------------- results
@@ -405,7 +452,10 @@ class RepeatPlaces:
     """Repeat places, best first. Iterating yields ``RepeatPlace`` objects."""
 
     radius_m: float
+    """The spot size (``SPOT_M``)."""
     min_count: int
+    """Incidents a place needs: ``base_count`` per ``PER_DAYS`` days of the span."""
+    base_count: int
     total_places: int
     """Places found (before ``limit``)."""
     incidents_in_places: int
@@ -426,6 +476,16 @@ class RepeatPlaces:
     ids: pa.Array = field(repr=False)  # incident ids of the selection
     area_ids: list[str] = field(repr=False, default_factory=list)
     area_names: list[str] = field(repr=False, default_factory=list)
+    incidents: int = 0
+    """Incidents considered (under the state)."""
+    placeholder: int = 0
+    """Incidents considered whose address is a placeholder."""
+    placeholder_by_rule: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def share(self) -> float | None:
+        """Share of the incidents considered that are in a (chosen) repeat place."""
+        return self.incidents_in_places / self.incidents if self.incidents else None
 
     def __len__(self) -> int:
         return len(self.place_id)
@@ -471,8 +531,61 @@ class RepeatPlaces:
     def to_json(self, limit: int | None = 20) -> dict[str, Any]:
         n = len(self) if limit is None else min(limit, len(self))
         return {"radius_m": self.radius_m, "min_count": self.min_count,
+                "per_30_days": self.base_count,
                 "places": self.total_places, "incidents_in_places": self.incidents_in_places,
+                "incidents": self.incidents, "share": self.share,
+                "placeholder": self.placeholder,
+                "placeholder_by_rule": dict(self.placeholder_by_rule),
                 "top": [self.place(i).to_json() for i in range(n)]}
+
+
+# --------------------------------------------------------------------------- places
+
+def _cat_sql(column: str) -> str:
+    cats = ", ".join(f"'{c}'" for c in INCIDENT_CATEGORIES)
+    return (f"(coalesce(list_position([{cats}], {column}), {len(INCIDENT_CATEGORIES)}) - 1)"
+            "::TINYINT")
+
+
+def _spot_sql(extract: Extract) -> str:
+    """The 5 m cell of a located incident as one BIGINT (row · 2³¹ + column), else NULL."""
+    lon0, lat0 = _centre(extract)
+    sx = float(np.cos(np.radians(lat0)) * M_PER_DEG / SPOT_M)
+    sy = float(M_PER_DEG / SPOT_M)
+    return ("CASE WHEN isfinite(i.lon) AND isfinite(i.lat) THEN "
+            f"(floor((i.lat - {lat0!r}) * {sy!r})::BIGINT + {_SPOT_BIAS}) * 2147483648 + "
+            f"(floor((i.lon - {lon0!r}) * {sx!r})::BIGINT + {_SPOT_BIAS}) END")
+
+
+def _place_cte(q: Query, state: FilterState, book_name: str, book: _AddressBook,
+               extra: str = "") -> tuple[str, dict]:
+    """``WITH r, sm, p``: ``p.place`` is the place key (address code ≥ 0, or −2 − spot)."""
+    p = q.where(state, "incidents", alias="i")
+    sql = (
+        "WITH r AS (SELECT epoch_us(i.reported_at) AS t, "
+        f"{_cat_sql('i.category')} AS c, i.area_idx AS a, coalesce(b.rule, 0) AS rule, "
+        f"b.key AS k, i.address IS NULL AS nul, {_spot_sql(q.extract)} AS s, "
+        f"i.lon, i.lat{extra} FROM incidents i{_join(book, book_name)} WHERE {p.sql}), "
+        # Only the spots of incidents without an address need their modal address.
+        "ns AS (SELECT DISTINCT s FROM r WHERE nul AND s IS NOT NULL), "
+        "sm AS (SELECT s, arg_max(k, n * 4294967296 - k) AS sk FROM (SELECT r.s, r.k, "
+        "count(*) AS n FROM r SEMI JOIN ns ON r.s = ns.s WHERE r.k >= 0 GROUP BY r.s, r.k) "
+        "GROUP BY s), "
+        "p AS (SELECT r.*, CASE WHEN r.k >= 0 THEN r.k::BIGINT "
+        "WHEN r.nul AND r.s IS NOT NULL THEN coalesce(sm.sk::BIGINT, -2 - r.s) END AS place "
+        "FROM r LEFT JOIN sm ON sm.s = CASE WHEN r.nul THEN r.s END) ")
+    return sql, p.params
+
+
+def _place_ids(place: np.ndarray, book: _AddressBook) -> np.ndarray:
+    out = []
+    for v in place.tolist():
+        if v >= 0:
+            out.append(f"A:{book.key_text[v]}")
+        else:
+            s = -2 - v
+            out.append(f"S:{(s & 0x7FFFFFFF) - _SPOT_BIAS}:{(s >> 31) - _SPOT_BIAS}")
+    return np.asarray(out, dtype=object)
 
 
 def _mode(group: np.ndarray, value: np.ndarray, groups: int) -> np.ndarray:
@@ -491,103 +604,136 @@ def _mode(group: np.ndarray, value: np.ndarray, groups: int) -> np.ndarray:
     return out
 
 
-def _places(q: Query, rows: _Rows, radius_m: float, min_count: int, limit: int | None,
+def _text_ranks(values: pa.Array) -> tuple[np.ndarray, list[str]]:
+    """Codes of ``values`` (-1 NULL) whose order is the texts' code-point order."""
+    enc = pa.compute.dictionary_encode(values).combine_chunks() \
+        if isinstance(values, pa.ChunkedArray) else pa.compute.dictionary_encode(values)
+    words = enc.dictionary.to_pylist()
+    order = sorted(range(len(words)), key=words.__getitem__)
+    rank = np.empty(len(words), np.int64)
+    rank[order] = np.arange(len(words))
+    idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.where(idx >= 0, rank[np.maximum(idx, 0)] if len(rank) else -1, -1), \
+        [words[i] for i in order]
+
+
+def _threshold(q: Query, state: FilterState, base: int) -> int:
+    """``base`` per ``PER_DAYS`` days of the span of the incidents' times, at least ``base``."""
+    p = q.where(state, "incidents", alias="i")
+    row = q.con.execute("SELECT quantile_disc(epoch_us(i.reported_at), [0.005, 0.995]) "
+                        f"FROM incidents i WHERE {p.sql}", p.params).fetchone()
+    if not row or row[0] is None:
+        return base
+    lo, hi = (int(v) for v in row[0])
+    return max(base, -(-base * (hi - lo) // (PER_DAYS * _US_PER_DAY)))
+
+
+def _places(q: Query, state: FilterState, min_count: int, limit: int | None,
             since_us: int | None = None) -> RepeatPlaces:
     """The places; with ``since_us`` only those reaching ``min_count`` by then or later."""
     ex = q.extract
     book = _address_book(ex)
-    m = max(int(min_count), 1)
-    n = len(rows)
-    label = np.full(n, -1, np.int64)
-    loc = np.flatnonzero(rows.located)
-    leaders = np.zeros(0, np.int64)
-    if len(loc):
-        x, y = project(rows.lon[loc], rows.lat[loc], _centre(ex))
-        local, lead = _leaders(x, y, radius_m, m)
-        label[loc] = local
-        leaders = loc[lead]
-    n_loc = len(leaders)
-    # Step 2: what is left, grouped by normalised address.
-    rest = np.flatnonzero((label < 0) & (rows.key >= 0))
-    key_codes = np.zeros(0, np.int64)
-    if len(rest):
-        codes, inv, cnt = np.unique(rows.key[rest], return_inverse=True, return_counts=True)
-        big = cnt >= m
-        num = np.full(len(codes), -1, np.int64)
-        num[big] = n_loc + np.arange(int(big.sum()))
-        label[rest] = num[inv]
-        key_codes = codes[big].astype(np.int64)
-    total = n_loc + len(key_codes)
-
-    mem = np.flatnonzero(label >= 0)
-    g = label[mem]
-    srt = np.lexsort((rows.t[mem], g))  # by place, time, then id (stable: rows by id)
-    mem, g = mem[srt], g[srt]
-    count = np.bincount(g, minlength=total).astype(np.int64)
-    start = np.r_[0, np.cumsum(count)]
-    t = rows.t[mem]
-    first_us, last_us = t[start[:-1]], t[start[1:] - 1]
-    reached_us = t[start[:-1] + m - 1]  # every place has at least m members
-    ids = rows.ids
-    lead_ids = ids.take(pa.array(leaders)).to_pylist() if n_loc else []
-    place_id = np.asarray([f"L:{i}" for i in lead_ids]
-                          + [f"A:{book.key_text[k]}" for k in key_codes.tolist()], dtype=object)
-    chosen = np.arange(total) if since_us is None else np.flatnonzero(reached_us >= since_us)
-    order = chosen[np.lexsort((place_id[chosen].astype(str), -last_us[chosen],
-                               -count[chosen]))]
-    n_chosen, in_chosen = len(order), int(count[order].sum())
-    if limit is not None:
-        order = order[:max(limit, 0)]
-    # Everything else only for the places kept.
-    k = len(order)
-    kept_start = np.r_[0, np.cumsum(count[order])].astype(np.int64)
-    pick = np.arange(int(kept_start[-1])) + np.repeat(start[order] - kept_start[:-1],
-                                                       count[order])
-    rk = mem[pick]
-    gk = np.repeat(np.arange(k), count[order])
-    located = rows.located[rk]
-    nloc = np.bincount(gk[located], minlength=k)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lon = np.bincount(gk[located], weights=rows.lon[rk][located], minlength=k) / nloc
-        lat = np.bincount(gk[located], weights=rows.lat[rk][located], minlength=k) / nloc
+    base = m = max(int(min_count), 1)
+    name = f"_repeat_book_{id(book):x}"
+    q.con.register(name, book.table)
+    try:
+        m = _threshold(q, state, m)
+        cte, params = _place_cte(q, state, name, book)
+        since = "NULL" if since_us is None else str(int(since_us))
+        agg = q.con.execute(
+            f"{cte}SELECT place, CASE WHEN place IS NULL THEN rule END AS rule, "
+            f"count(*) AS n, max(t) AS t1, count(*) FILTER (WHERE t < {since}) AS nb "
+            "FROM p GROUP BY ALL", params).fetchnumpy()
+        place_col = agg["place"]
+        is_place = ~np.ma.getmaskarray(place_col)
+        n_all = np.asarray(agg["n"], np.int64)
+        rule = np.ma.filled(np.ma.asarray(agg["rule"]), 0).astype(np.int64)
+        by_rule = {r: int(n_all[~is_place & (rule == r)].sum()) for r in (1, 4, 5)}
+        total_incidents = int(n_all.sum())
+        big = np.flatnonzero(is_place & (n_all >= m))
+        place = np.ma.getdata(place_col)[big].astype(np.int64)
+        count = n_all[big]
+        last_us = np.asarray(agg["t1"], np.int64)[big]
+        chosen = np.arange(len(big)) if since_us is None else \
+            np.flatnonzero(np.asarray(agg["nb"], np.int64)[big] < m)
+        place_id = _place_ids(place, book)
+        order = chosen[np.lexsort((place_id[chosen].astype(str), -last_us[chosen],
+                                   -count[chosen]))]
+        n_chosen, in_chosen = len(order), int(count[order].sum())
+        if limit is not None:
+            order = order[:max(limit, 0)]
+        k = len(order)
+        kept = place[order]
+        # The kept places' members (ids, times, areas, addresses) in one more pass.
+        kname = f"_repeat_kept_{id(book):x}"
+        q.con.register(kname, pa.table({"place": pa.array(kept, pa.int64()),
+                                        "g": pa.array(np.arange(k), pa.int64())}))
+        try:
+            cte2, params2 = _place_cte(q, state, name, book,
+                                       extra=", i.incident_id AS id, i.address AS address")
+            mem = q.con.sql(
+                f"{cte2}SELECT g, id, t, c, coalesce(a, -1) AS a, lon, lat, "
+                "CASE WHEN k >= 0 THEN address END AS address "
+                f"FROM p JOIN {kname} USING (place) ORDER BY g, t, id", params=params2).arrow()
+            if not isinstance(mem, pa.Table):
+                mem = mem.read_all()
+        finally:
+            q.con.unregister(kname)
+    finally:
+        q.con.unregister(name)
+    g = mem.column("g").to_numpy().astype(np.int64)
+    t = mem.column("t").to_numpy().astype(np.int64)
+    start = np.r_[0, np.cumsum(np.bincount(g, minlength=k))].astype(np.int64)
+    reached_us = t[start[:-1] + m - 1] if k else np.zeros(0, np.int64)
+    first_us = t[start[:-1]] if k else np.zeros(0, np.int64)
     ncat = len(INCIDENT_CATEGORIES)
-    cats = np.bincount(gk * ncat + rows.cat[rk], minlength=k * ncat).reshape(k, ncat)
-    raw = _mode(gk, rows.raw[rk], k)
-    # Address places: the most frequent area, ties by area id (work on the ids' text
-    # ranks); location places: the leader's.
-    by_address = order >= n_loc
+    cat = mem.column("c").to_numpy().astype(np.int64)
+    categories = np.bincount(g * ncat + cat, minlength=k * ncat).reshape(k, ncat)
+    mlon = mem.column("lon").to_numpy(zero_copy_only=False).astype(np.float64)
+    mlat = mem.column("lat").to_numpy(zero_copy_only=False).astype(np.float64)
+    located = np.isfinite(mlon) & np.isfinite(mlat)
+    nloc = np.bincount(g[located], minlength=k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lon = np.bincount(g[located], weights=mlon[located], minlength=k) / nloc
+        lat = np.bincount(g[located], weights=mlat[located], minlength=k) / nloc
+    raw, raw_text = _text_ranks(mem.column("address"))
+    addr = _mode(g, raw, k)
+    # The most frequent area, ties by area id (work on the ids' text ranks).
     by_text = np.asarray(sorted(range(len(ex.areas)), key=ex.areas.ids.__getitem__), np.int64)
     text_rank = np.empty(len(by_text), np.int64)
     text_rank[by_text] = np.arange(len(by_text))
-    member_area = rows.area[rk]
-    ranked = np.full(len(rk), -1, np.int64)
-    use = (member_area >= 0) & by_address[gk]
-    ranked[use] = text_rank[member_area[use]]
-    mode = _mode(gk, ranked, k)
+    member_area = mem.column("a").to_numpy().astype(np.int64)
+    ranked = np.where(member_area >= 0, text_rank[np.maximum(member_area, 0)]
+                      if len(text_rank) else -1, -1)
+    mode = _mode(g, ranked, k)
     area = np.full(k, -1, np.int64)
     area[mode >= 0] = by_text[mode[mode >= 0]]
-    area[~by_address] = rows.area[leaders[order[~by_address]]]
     return RepeatPlaces(
-        radius_m=float(radius_m), min_count=m, total_places=n_chosen,
-        incidents_in_places=in_chosen, place_id=place_id[order], by_address=by_address,
-        count=count[order], first_us=first_us[order], last_us=last_us[order],
-        reached_us=reached_us[order], lon=lon, lat=lat,
-        address=[book.raw_text[r] if r >= 0 else None for r in raw.tolist()],
-        area=area, categories=cats, member_start=kept_start, member_rows=rk, ids=ids,
-        area_ids=list(ex.areas.ids), area_names=list(ex.areas.names))
+        radius_m=SPOT_M, min_count=m, base_count=base, total_places=n_chosen,
+        incidents_in_places=in_chosen,
+        place_id=place_id[order], by_address=kept >= 0, count=count[order],
+        first_us=first_us, last_us=last_us[order], reached_us=reached_us,
+        lon=lon, lat=lat, address=[raw_text[r] if r >= 0 else None for r in addr.tolist()],
+        area=area, categories=categories, member_start=start,
+        member_rows=np.arange(len(t), dtype=np.int64),
+        ids=mem.column("id").combine_chunks(), area_ids=list(ex.areas.ids),
+        area_names=list(ex.areas.names), incidents=total_incidents,
+        placeholder=sum(by_rule.values()),
+        placeholder_by_rule={"text": by_rule[1], "area_name": by_rule[4],
+                             "scattered": by_rule[5]})
 
 
-def repeat_places(q: Query, state: FilterState, min_count: int = 3, radius_m: float = 50.0,
+def repeat_places(q: Query, state: FilterState, min_count: int = 3,
                   limit: int | None = None) -> RepeatPlaces:
     """Repeat places under ``state`` (see the module docstring), at most ``limit`` kept."""
-    return _places(q, _fetch(q, state), radius_m, min_count, limit)
+    return _places(q, state, min_count, limit)
 
 
 def new_repeat_places(q: Query, state: FilterState, since: date, min_count: int = 3,
-                      radius_m: float = 50.0, limit: int | None = None) -> RepeatPlaces:
+                      limit: int | None = None) -> RepeatPlaces:
     """Places under ``state`` whose ``min_count``-th incident came on or after ``since``."""
     since_us = int((day_start(since) - _EPOCH) // timedelta(microseconds=1))
-    return _places(q, _fetch(q, state), radius_m, min_count, limit, since_us)
+    return _places(q, state, min_count, limit, since_us)
 
 
 # --------------------------------------------------------------------------- near repeat
@@ -675,7 +821,7 @@ def near_repeat_rate(q: Query, state: FilterState, days: int = 7,
     if state.start is not None:
         look = dataclasses.replace(state, start=state.start - timedelta(days=int(days)))
         start_us = int((day_start(state.start) - _EPOCH) // timedelta(microseconds=1))
-    rows = _fetch(q, look, addresses=False, by_id=False)
+    rows = _fetch(q, look)
     loc = np.flatnonzero(rows.located)
     t = rows.t[loc]
     query = np.ones(len(loc), bool) if start_us is None else t >= start_us
@@ -699,5 +845,5 @@ def repeats_section(q: Query, state: FilterState, limit: int = 20) -> dict[str, 
 
 
 __all__ = ["NearRepeat", "RepeatPlace", "RepeatPlaces", "near_repeat_rate",
-           "new_repeat_places", "normalise_address", "project", "repeat_places",
-           "repeats_section"]
+           "new_repeat_places", "normalise_address", "placeholder_rule", "project",
+           "repeat_places", "repeats_section"]
