@@ -242,15 +242,17 @@ def personal(tmp_path: Path) -> Path:
     tables["hazards"] = [tuple(h) for h in hz]
     spot = village_point(1, 1, 0.5, 0.5)
     when = EXTRACTED_AT.replace(day=1)
+    # Ten calls at one address: a repeat place over the fixture's two months (3 per 30 days)
     tables["incidents"] += [incident(100 + k, *spot, when=when, address=PERSONAL["address"])
-                            for k in range(4)]
+                            for k in range(10)]
     other = village_point(0, 0, 0.9, 0.9)
     # Identifiers that look like phone numbers (some 110 systems number calls so).
     tables["incidents"] += [(f"1590000000{k}", *incident(200 + k, *other, when=when,
                                                          category="fraud",
                                                          address='=HYPERLINK("http://x")')[1:])
-                            for k in range(3)]
-    tables["hazards"].append(hazard(9, *village_point(0, 1), name="-1+1"))
+                            for k in range(10)]
+    # an overdue hazard numbered like a mobile phone (identifiers are never masked)
+    tables["hazards"].append(("15800000009", *hazard(9, *village_point(0, 1), name="-1+1")[1:]))
     return write_extract(tmp_path / "personal.duckdb", tables)
 
 
@@ -275,7 +277,7 @@ def test_phones_in_free_text_are_masked(personal: Path, tmp_path: Path) -> None:
             "解放路1号 联系人+86 1**-****-1111"} <= cells
     assert dict(_sheet(plain, "概况")[1])["个人信息"].startswith("未脱敏")
     # Identifiers stay whole even when they look like phone numbers.
-    assert "L:15900000000" in cells
+    assert "15800000009" in cells
 
 
 def test_mask_text() -> None:

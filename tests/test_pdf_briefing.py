@@ -326,9 +326,9 @@ def personal(tmp_path: Path) -> Path:
     hz[1][8] = PERSONAL["unit"]  # H0001 and H0003: overdue
     hz[3][2] = PERSONAL["pond"]
     tables["hazards"] = [tuple(h) for h in hz]
-    spot = village_point(1, 1, 0.5, 0.5)
+    spot = village_point(1, 1, 0.5, 0.5)  # ten calls: a repeat place over two months
     tables["incidents"] += [incident(100 + k, *spot, when=EXTRACTED_AT.replace(day=1),
-                                     address=PERSONAL["address"]) for k in range(4)]
+                                     address=PERSONAL["address"]) for k in range(10)]
     return write_extract(tmp_path / "personal.duckdb", tables)
 
 

@@ -54,7 +54,9 @@ Definitions (these are the documentation of every figure below):
   stragglers do not stretch it. There is no spatial clustering beyond the 5 m spot:
   in a dense city any radius of tens of metres joins a whole centre into one
   "place".
-- **Place fields**: ``place_id``; ``address`` = the most frequent raw address among
+- **Place fields**: ``place_id`` (``A:`` + the first 12 hex digits of the SHA-1 of
+  the normalised address in UTF-8, never the text itself, which may hold a phone
+  number; or ``S:`` + the spot's column and row); ``address`` = the most frequent raw address among
   the members (non-placeholder addresses only; ties by the text, code-point order;
   None when none has one); ``lon``/``lat`` = mean of the located members (None if
   none); ``count``; ``first``/``last`` = earliest and latest ``reported_at``;
@@ -100,6 +102,7 @@ are found by a cell × time sort and binary searches, never a pair list over the
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -581,7 +584,10 @@ def _place_ids(place: np.ndarray, book: _AddressBook) -> np.ndarray:
     out = []
     for v in place.tolist():
         if v >= 0:
-            out.append(f"A:{book.key_text[v]}")
+            # a digest, never the text: an address may hold a phone number or a name,
+            # and the id goes unmasked into exports and report --json
+            digest = hashlib.sha1(book.key_text[v].encode("utf-8")).hexdigest()[:12]
+            out.append(f"A:{digest}")
         else:
             s = -2 - v
             out.append(f"S:{(s & 0x7FFFFFFF) - _SPOT_BIAS}:{(s >> 31) - _SPOT_BIAS}")
