@@ -33,9 +33,9 @@ from .schema import (
     DISPUTES,
     HAZARDS,
     INCIDENTS,
+    READABLE_VERSIONS,
     RECTIFICATIONS,
     RESOURCES,
-    SCHEMA_VERSION,
     Reason,
 )
 from .sources import ExtractError, attach_source, quiet, run, sql_literal
@@ -277,7 +277,7 @@ def _read_meta(con: duckdb.DuckDBPyConnection, source, report: LoadReport) -> di
         cs = "wgs84"
     meta["coord_system"] = cs
     version = meta.get("schema_version")
-    if version is not None and version != SCHEMA_VERSION:
+    if version is not None and version not in READABLE_VERSIONS:
         report.notes.append(f"schema_version {version!r}; this cockpit reads version 1")
     return meta
 

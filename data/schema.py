@@ -10,6 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 SCHEMA_VERSION = "1"
+READABLE_VERSIONS = ("1", "2")
+"""Version 2 (docs/extract-schema-v2.md) adds folders beside the tables; its tables are
+version 1's, so the cockpit reads both."""
+V2_FOLDERS = ("set_aside", "incidents_by_area", "incidents_by_cell")
+"""Version 2's folders that are not tables: not reported as foreign tables."""
 
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
 AREA_LEVELS = ("county", "town", "village", "grid")  # coarse → fine

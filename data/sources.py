@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from .schema import TABLES
+from .schema import TABLES, V2_FOLDERS
 
 
 class ExtractError(Exception):
@@ -227,7 +227,8 @@ def _attach_parquet_dir(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
         tables[name] = SourceTable(name, relation, types, names, broken, row_expr)
     foreign = sorted(
         p.name for p in path.iterdir()
-        if p.is_dir() and p.name not in TABLES and any(p.rglob("*.parquet"))
+        if p.is_dir() and p.name not in TABLES and p.name not in V2_FOLDERS
+        and any(p.rglob("*.parquet"))
     )
     if not tables:
         raise ExtractError(f"{path} holds no extract tables (no incidents/, areas/, ... folders)")

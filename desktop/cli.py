@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 SUBCOMMANDS = ("validate", "report", "export", "demo", "nearest", "wall", "install-desktop",
-               "manual", "import", "playback")
+               "manual", "import", "playback", "build")
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 
 
@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pdf", metavar="FILE", help="write the guide as an A4 PDF")
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
     _add_import_parser(sub)
+    p = sub.add_parser("build", add_help=False, help="the import on Apache Spark, with "
+                       "aggregates (python -m pipeline.build --help)")
+    p.add_argument("args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -513,13 +516,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     keep_pandas_out_of_pyarrow()  # 0.3 s of every start (see data/arrow_setup.py)
     if not argv or argv[0] not in SUBCOMMANDS:
         return cmd_open(argv)
-    args = build_parser().parse_args(argv)
+    if argv[0] == "build":  # its own parser (pipeline.build): options pass through whole
+        args = argparse.Namespace(command="build", args=argv[1:])
+    else:
+        args = build_parser().parse_args(argv)
     # one line per subcommand (name → function taking the parsed arguments)
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "validate": cmd_validate, "report": cmd_report, "demo": cmd_demo,
         "nearest": cmd_nearest, "export": cmd_export, "wall": cmd_wall,
         "install-desktop": cmd_install_desktop, "manual": cmd_manual, "import": cmd_import,
-        "playback": cmd_playback,
+        "playback": cmd_playback, "build": cmd_build,
     }
     return commands[args.command](args)
 
@@ -566,6 +572,13 @@ def _check_crs(text: str) -> None:
     except CRSError as exc:
         raise ImportFailure(f"--crs {text!r} is not a coordinate reference system "
                             "(e.g. EPSG:4547)") from exc
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """The Spark build (pipeline.build): its own options, its own exit codes."""
+    from pipeline.build import main as build_main
+
+    return build_main(args.args)
 
 
 def cmd_playback(args: argparse.Namespace) -> int:

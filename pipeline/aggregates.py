@@ -1,0 +1,112 @@
+"""Pre-aggregated incident tables (schema version 2, docs/extract-schema-v2.md).
+
+- ``incidents_by_area``: day x hour x category x (level, area_id) → incidents, for every
+  level of the area tree (an incident counts in its area and every enclosing one), plus
+  level ``all`` (area_id NULL: every incident, located or not) and level ``unlisted``
+  (an area_id the areas table does not hold, counted under its own id as the cockpit does).
+- ``incidents_by_cell``: day x hour x category x (zoom, cell_x, cell_y) → incidents, for
+  located incidents, at the Web-Mercator tile grids of ``GRID_ZOOMS`` (a cell is one
+  tile of that zoom: about 39 km, 4.9 km and 611 m at the equator, less at 27°N).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyarrow as pa
+
+from data.areas import AreaSet
+from data.coords import lonlat_to_mercator
+
+GRID_ZOOMS = (10, 13, 16)
+_HALF = math.pi * 6378137.0  # half the Web-Mercator world, metres
+
+
+def cell_keys(lon: np.ndarray, lat: np.ndarray, zoom: int) -> pa.Array:
+    """Tile (x, y) at ``zoom`` packed as x << 32 | y; NULL where there is no point.
+
+    x counts from the antimeridian eastwards, y from the north edge southwards (XYZ).
+    """
+    lon = np.asarray(lon, np.float64)
+    lat = np.asarray(lat, np.float64)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    keys = np.zeros(len(lon), np.int64)
+    if ok.any():
+        x, y = lonlat_to_mercator(lon[ok], lat[ok])
+        size = 2.0 * _HALF / (1 << zoom)
+        n = (1 << zoom) - 1
+        cx = np.clip(np.floor((x + _HALF) / size), 0, n).astype(np.int64)
+        cy = np.clip(np.floor((_HALF - y) / size), 0, n).astype(np.int64)
+        keys[ok] = (cx << 32) | cy
+    return pa.array(keys, mask=~ok)
+
+
+def rollup(areas: AreaSet) -> pa.Table:
+    """(area_id, level, ancestor_id) for every area and each of its enclosing areas
+    (itself included): the join that counts an incident at every level."""
+    ids, levels, anc = [], [], []
+    for i, area_id in enumerate(areas.ids):
+        if areas.levels[i] is None:  # a pseudo area: counted under "unlisted" instead
+            continue
+        cur, seen = i, set()
+        while cur >= 0 and cur not in seen:
+            seen.add(cur)
+            ids.append(area_id)
+            levels.append(areas.levels[cur])
+            anc.append(areas.ids[cur])
+            cur = areas.parent[cur]
+    return pa.table({"area_id": pa.array(ids, pa.string()),
+                     "level": pa.array(levels, pa.string()),
+                     "ancestor_id": pa.array(anc, pa.string())})
+
+
+def incidents_by_area(spark, incidents, areas: AreaSet):
+    """The area aggregate from the kept incidents (a Spark DataFrame)."""
+    from pyspark.sql import functions as F
+
+    base = (incidents
+            .select(F.to_date("reported_at").alias("day"),
+                    F.hour("reported_at").cast("int").alias("hour"), "category", "area_id")
+            .groupBy("day", "hour", "category", "area_id").agg(F.count("*").alias("n")))
+    base = base.cache()
+    up = spark.createDataFrame(_rows(rollup(areas)),
+                               "area_id STRING, level STRING, ancestor_id STRING")
+    listed = (base.join(F.broadcast(up), "area_id")
+              .groupBy("day", "hour", "category", "level", F.col("ancestor_id").alias("aid"))
+              .agg(F.sum("n").alias("incidents")))
+    unlisted = (base.filter(F.col("area_id").isNotNull())
+                .join(F.broadcast(up.select("area_id").distinct()), "area_id", "left_anti")
+                .groupBy("day", "hour", "category", F.lit("unlisted").alias("level"),
+                         F.col("area_id").alias("aid"))
+                .agg(F.sum("n").alias("incidents")))
+    total = (base.groupBy("day", "hour", "category", F.lit("all").alias("level"),
+                          F.lit(None).cast("string").alias("aid"))
+             .agg(F.sum("n").alias("incidents")))
+    out = listed.unionByName(unlisted).unionByName(total)
+    return out.select("day", "hour", "category", "level", F.col("aid").alias("area_id"),
+                      F.col("incidents").cast("long").alias("incidents"))
+
+
+def incidents_by_cell(incidents):
+    """The grid aggregate from the kept incidents with their ``_cell_<zoom>`` keys."""
+    from pyspark.sql import functions as F
+
+    parts = []
+    for z in GRID_ZOOMS:
+        key = F.col(f"_cell_{z}")
+        parts.append(incidents.filter(key.isNotNull()).select(
+            F.to_date("reported_at").alias("day"),
+            F.hour("reported_at").cast("int").alias("hour"), "category",
+            F.lit(z).cast("int").alias("zoom"),
+            F.shiftrightunsigned(key, 32).cast("int").alias("cell_x"),
+            key.bitwiseAND(F.lit(0xFFFFFFFF)).cast("int").alias("cell_y")))
+    cells = parts[0]
+    for p in parts[1:]:
+        cells = cells.unionByName(p)
+    return (cells.groupBy("day", "hour", "category", "zoom", "cell_x", "cell_y")
+            .agg(F.count("*").cast("long").alias("incidents")))
+
+
+def _rows(t: pa.Table) -> list[tuple]:
+    return list(zip(*(t.column(c).to_pylist() for c in t.column_names), strict=True))
