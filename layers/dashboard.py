@@ -307,22 +307,25 @@ def hotspot_table(q: Query, state: FilterState, lang: str | None = None) -> Tabl
     level = hs["level"]
     parents = [areas.levels[p] for r in hs["hot_areas"]
                if (i := areas.idx_of(r["area_id"])) is not None and (p := areas.parent[i]) >= 0]
-    up_level = parents[0] if parents else ("town" if level in (None, "village") else None)
+    # the enclosing-area column only when the areas have parents (a city's
+    # neighbourhoods often have none: an empty column says nothing)
+    up_level = parents[0] if parents else None
     rows, keys, locs = [], [], []
     for r in hs["hot_areas"]:
         idx = areas.idx_of(r["area_id"])
         p = areas.parent[idx] if idx is not None else -1
-        rows.append((r["name"], areas.names[p] if p >= 0 else "", _n(r["count"]),
-                     f"{r['z']:.1f}", f"{r['confidence'] * 100:.0f}%"))
+        up = (areas.names[p] if p >= 0 else "",) if up_level else ()
+        rows.append((r["name"], *up, _n(r["count"]), f"{r['z']:.1f}",
+                     f"{r['confidence'] * 100:.0f}%"))
         keys.append(r["area_id"])
         locs.append(_label_point(q.extract, idx) if idx is not None else None)
     area_col = code_label("area_level", level, lang) if level else tr("col_area", lang)
-    parent_col = code_label("area_level", up_level, lang) if up_level else ""
+    parent_col = (code_label("area_level", up_level, lang),) if up_level else ()
     return TableSpec("hotspots", hotspot_title(hs, lang),
-                     (area_col, parent_col, tr("col_count", lang), tr("col_z", lang),
+                     (area_col, *parent_col, tr("col_count", lang), tr("col_z", lang),
                       tr("col_confidence", lang)),
                      tuple(rows), tuple(keys), "areas", tuple(locs),
-                     (False, False, True, True, True),
+                     (False, *(False,) * len(parent_col), True, True, True),
                      empty="" if rows else hotspot_reason(hs, lang))
 
 
