@@ -199,6 +199,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "kpi_week": ("本周警情", "This week"),
     "kpi_month": ("本月警情", "This month"),
     "kpi_last_year": ("去年同期 {n}", "Last year {n}"),
+    "map_nothing_to_draw": ("地图无可绘内容：数据中没有区域边界，{n} 起警情也都没有坐标。"
+                            "导入时映射经纬度列，或导入区域边界后即可显示。",
+                            "Nothing to draw: the extract has no area outlines and none of "
+                            "its {n} incidents has coordinates. Map the coordinate columns "
+                            "or import area boundaries to see a map."),
     "kpi_no_last_year": ("去年同期无数据", "No data a year ago"),
     "kpi_until": ("截至 {time} · 去年同期 {n}", "To {time} · last year {n}"),
     "kpi_feed_stale": ("停更：截至 {day} 滞后{days}天", "Feed stopped {day}, {days} d behind"),

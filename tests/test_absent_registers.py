@@ -135,3 +135,45 @@ def test_no_comparison_with_a_year_the_feed_does_not_reach(tmp_path: Path) -> No
     same_day = sum(r[1].date() == a_year_ago.date() and r[1] <= a_year_ago for r in back)
     tiles = tiles_for(this_year + back)
     assert tiles["kpi_today"].detail == tr("kpi_last_year", "en", n=f"{same_day:,}")
+
+
+# --------------------------------------------------------------------------- a blank map
+def test_a_map_with_nothing_to_draw_says_why(tmp_path: Path, qtbot) -> None:
+    from layers.scene import SceneOptions, build_scene, full_view
+    from widgets.map_canvas import MapCanvas
+
+    def scene_of(tables: dict, name: str):
+        ex = open_extract(write_extract(tmp_path / name, tables))
+        try:
+            q = Query(ex)
+            return build_scene(q, FilterState(), full_view(ex), SceneOptions(lang="en"))
+        finally:
+            ex.close()
+
+    # addresses only: no areas, no coordinates (a feed like Charlottesville's)
+    rows = [incident(k, None, None) for k in range(25)]
+    blank = scene_of({"meta": meta_rows(), "incidents": rows}, "blank.duckdb")
+    assert blank.notice == tr("map_nothing_to_draw", "en", n="25")
+    # one located incident, or the outlines alone, make a map
+    located = scene_of({"meta": meta_rows(), "incidents": [
+        *rows, incident(99, *village_point(0, 0))]}, "one.duckdb")
+    outlines = scene_of({"meta": meta_rows(), "areas": standard_areas(), "incidents": rows},
+                        "areas.duckdb")
+    assert located.notice == "" and outlines.notice == ""
+
+    canvas = MapCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(800, 500)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+
+    def ink() -> int:  # bright pixels in the middle band, where the sentence goes
+        img = canvas.grab().toImage()
+        return sum(img.pixelColor(x, y).lightness() > 150
+                   for x in range(120, 680, 2) for y in range(200, 300, 2))
+
+    before = ink()
+    canvas.set_notice(blank.notice)
+    assert ink() > before + 50
+    canvas.set_notice("")
+    assert ink() == before
