@@ -20,6 +20,7 @@ from data.analysis.repeats import repeat_places
 from data.coords import lonlat_to_mercator
 from data.extract import Extract
 from data.filters import FilterState
+from data.home_extent import home_extent
 from data.privacy import mask_resource_name
 from data.queries import Query, Viewport
 from data.schema import AREA_LEVELS
@@ -113,8 +114,9 @@ def _area_geometry(extract: Extract) -> AreaGeometry:
 
 
 def full_view(extract: Extract, width: int = 1600, height: int = 1000) -> Viewport:
-    """The whole region with a margin, at the aspect of ``width`` × ``height``."""
-    ext = extract.areas.extent() or (114.5, 26.8, 115.5, 27.6)
+    """Where the data are (``data.home_extent``) with a margin, at the aspect of
+    ``width`` × ``height``."""
+    ext = home_extent(extract) or (114.5, 26.8, 115.5, 27.6)
     (x0, x1), (y0, y1) = lonlat_to_mercator([ext[0], ext[2]], [ext[1], ext[3]])
     return fit_view(float(x0), float(y0), float(x1), float(y1), width, height)
 
