@@ -193,7 +193,9 @@ def _add_import_parser(sub: Any) -> None:
                        "extract")
     p.add_argument("inputs", nargs="+", metavar="TABLE=PATH",
                    help="a schema table (incidents, areas, resources, hazards, rectifications, "
-                   "disputes, dispute_steps) and a file or glob; book.xlsx#Sheet for one sheet")
+                   "disputes, dispute_steps) and a file or glob; book.xlsx#Sheet for one "
+                   "sheet; geocode=PATH: an address lookup (地址库) giving rows without "
+                   "coordinates their address's point ([geocode] in the mapping)")
     p.add_argument("--out", required=True, metavar="EXTRACT")
     p.add_argument("--mapping", metavar="MAP.toml", help="the mapping to use (nothing guessed)")
     p.add_argument("--region", help="the region's name (meta.region_name)")

@@ -37,7 +37,7 @@ if not __package__:  # spark-submit pipeline/build.py: the repository is the imp
 
 from data.importer.errors import ImportFailure
 from data.importer.mapping import ImportMapping, load_mapping
-from data.importer.run import Input, _mapping_note, _region, parse_inputs
+from data.importer.run import Input, _mapping_note, _region, parse_inputs, take_geocode
 from data.importer.write import schema_of
 from data.load_report import OK, LoadReport
 from data.schema import COORD_SYSTEMS, DATA_TABLES, INCIDENTS, TABLES, TIMESTAMP
@@ -124,6 +124,7 @@ def build(inputs: list[Input], out: str | Path, mapping: ImportMapping | None = 
         m.coord_system = coord_system
     if crs:
         m.crs = crs
+    inputs = take_geocode(inputs, m)  # geocode=PATH: the address lookup, not a table
     now = now or datetime.now().replace(microsecond=0)
     settled = settle(inputs, m, mapping, now)
     if spark is None:

@@ -29,7 +29,9 @@ Definitions (these are the documentation of every figure below):
   250, 300, 400, 500, 750, 1000, 1500 … m, at least 50 m), i.e. 82–122 cells (fewer for an
   extent under 5 km). An explicit ``cell_m`` is used as given. The extent
   is that of the area polygons (of the filtered areas, when the filter names areas with
-  polygons), else that of all located incidents. The origin is snapped to a multiple of
+  polygons), else that of the located incidents between the 0.5th and 99.5th percentiles
+  (``quantile_disc``) of ``mx`` and of ``my`` (a few geocodes far away do not stretch it;
+  incidents outside it are not counted). The origin is snapped to a multiple of
   the cell size, so the grid does not move with the window or the category filter.
 - **Study area**: the grid cells whose centre lies in (or on the boundary of) one of the
   area polygons (the filtered areas and their children when an area filter is set), or
@@ -281,8 +283,12 @@ def _build_grid(q: Query, roots: tuple[str, ...], cell_m: float | None) -> Grid:
         (mx0, mx1), (my0, my1) = lonlat_to_mercator(b[[0, 2]], b[[1, 3]])
         lat_c = (b[1] + b[3]) / 2.0
     else:
-        rows = q.con.execute("SELECT min(mx), max(mx), min(my), max(my) FROM incidents "
-                              "WHERE mx IS NOT NULL AND my IS NOT NULL").fetchall()
+        # the bulk of the points, as data/home_extent.py: a few geocodes far outside the
+        # city would otherwise make the grid so coarse that the city is a few cells
+        rows = q.con.execute(
+            "SELECT quantile_disc(mx, 0.005), quantile_disc(mx, 0.995), "
+            "quantile_disc(my, 0.005), quantile_disc(my, 0.995) FROM incidents "
+            "WHERE mx IS NOT NULL AND my IS NOT NULL").fetchall()
         if not rows or rows[0][0] is None:
             empty = np.zeros((0, 0), dtype=bool)
             return Grid(0.0, 0.0, 1.0, cell_m or MIN_CELL_M, 0, 0, empty,

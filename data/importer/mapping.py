@@ -106,6 +106,23 @@ class FileMapping:
                 if c not in have and c != "_geometry"]
 
 
+@dataclass(frozen=True)
+class GeocodeSpec:
+    """The ``[geocode]`` section: an address lookup for rows without coordinates
+    (``data/importer/gazetteer.py``)."""
+
+    file: str | None = None
+    """The lookup file; relative to the mapping file's folder. ``geocode=PATH`` on the
+    command line replaces it."""
+    address: str = "address"
+    lon: str = "lon"
+    lat: str = "lat"
+    append: str = ""
+    """Text added to each row's address before matching (a suffix the lookup has)."""
+    coord_system: str = "wgs84"
+    encoding: str | None = None
+
+
 @dataclass
 class ImportMapping:
     region: str | None = None
@@ -116,6 +133,7 @@ class ImportMapping:
     tables: dict[str, list[FileMapping]] = field(default_factory=dict)
     path: str | None = None
     """Where it was read from (for ``meta.source`` and the report)."""
+    geocode: GeocodeSpec | None = None
 
     def entry_for(self, table: str, label: str, headers: list[str]) -> FileMapping | None:
         """The first entry whose pattern matches and whose columns the file has.
@@ -135,7 +153,8 @@ class ImportMapping:
 
 # --------------------------------------------------------------------------- reading
 
-_TOP = {"region", "coord_system", "crs", "timezone", "area_names", *DATA_TABLES}
+_TOP = {"region", "coord_system", "crs", "timezone", "area_names", "geocode", *DATA_TABLES}
+_GEOCODE = {"file", "address", "lon", "lat", "append", "coord_system", "encoding"}
 _ENTRY = {"files", "columns", "values", "formats", "encoding", "delimiter", "header_row",
           "sheet", "crs", "coord_system", "id", "area_from_address", "placeholders"}
 
@@ -260,6 +279,8 @@ def parse_mapping(doc: dict[str, Any], path: str | None = None) -> ImportMapping
     if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
         raise _Bad("[area_names] should be a table of name = area")
     m.area_names = dict(names)
+    if "geocode" in doc:
+        m.geocode = _geocode(doc["geocode"], path)
     for table in DATA_TABLES:
         if table not in doc:
             continue
@@ -270,6 +291,20 @@ def parse_mapping(doc: dict[str, Any], path: str | None = None) -> ImportMapping
             raise _Bad(f"{table} should be [[{table}]] entries")
         m.tables[table] = [_entry(table, d, i) for i, d in enumerate(entries)]
     return m
+
+
+def _geocode(d: Any, path: str | None) -> GeocodeSpec:
+    if not isinstance(d, dict):
+        raise _Bad("[geocode] should be a table (file, address, lon, lat, append)")
+    unknown = set(d) - _GEOCODE
+    if unknown:
+        raise _Bad(f"[geocode]: unknown key(s) {', '.join(sorted(unknown))}")
+    vals = {k: _str(v, f"geocode.{k}") for k, v in d.items()}
+    if vals.get("coord_system", "wgs84") not in COORD_SYSTEMS:
+        raise _Bad(f"geocode.coord_system should be one of {', '.join(COORD_SYSTEMS)}")
+    if "file" in vals and path is not None and not Path(vals["file"]).is_absolute():
+        vals["file"] = str(Path(path).parent / vals["file"])
+    return GeocodeSpec(**vals)
 
 
 def load_mapping(path: str | Path) -> ImportMapping:
@@ -343,6 +378,16 @@ def to_toml(m: ImportMapping, comments: dict[tuple[str, int], dict[str, str]] | 
     out.append("[area_names]  # area names in the files that differ from the areas' names")
     for k, v in m.area_names.items():
         out.append(f"{q(k)} = {q(v)}")
+    if m.geocode is not None:
+        g = m.geocode
+        out += ["", "[geocode]  # address lookup for rows without coordinates (exact match "
+                "of the normalised address)"]
+        if g.file:
+            out.append(f"file = {q(g.file)}")
+        for key in ("address", "lon", "lat", "append", "coord_system", "encoding"):
+            val = getattr(g, key)
+            if val:
+                out.append(f"{key} = {q(val)}")
     for table, entries in m.tables.items():
         for i, e in enumerate(entries):
             out += ["", f"[[{table}]]"]

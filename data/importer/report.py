@@ -46,6 +46,7 @@ class FileReport:
                        "placeholder_address": s.placeholder_points, "unlocated": s.unlocated,
                        "placed_by_name": s.placed_by_name,
                        "placed_by_address": s.placed_by_address,
+                       "geocoded": s.geocoded,
                        "unmatched_names": dict(sorted(s.unmatched_names.items(),
                                                       key=lambda kv: -kv[1]))},
             "ids_from_content": s.content_ids > 0,
@@ -99,6 +100,9 @@ class ImportReport:
             if s.placeholder_points:
                 lines.append(f"  {s.placeholder_points} points of placeholder addresses taken as "
                              "no coordinates")
+            if s.geocoded:
+                lines.append(f"  rows without coordinates located by the address lookup: "
+                             f"{s.geocoded}")
             if s.placed_by_name or s.placed_by_address:
                 lines.append(f"  rows without coordinates placed by area name: "
                              f"{s.placed_by_name}, by the address: {s.placed_by_address}")

@@ -10,6 +10,7 @@ the temporary output: the target is either the complete new extract or untouched
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import hashlib
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ import pyarrow.compute as pc
 
 from ..schema import DATA_TABLES, SCHEMA_VERSION, TABLES, TIMESTAMP
 from .errors import ImportFailure, Progress, no_progress
-from .mapping import FileMapping, ImportMapping, to_toml
+from .mapping import FileMapping, GeocodeSpec, ImportMapping, to_toml
 from .place import AreaLookup, build_lookup
 from .propose import distinct_counts, looked_for, missing_required, propose, score_headers
 from .read import read_source
@@ -43,6 +44,20 @@ class Input:
     """A file, or ``book.xlsx#Sheet``."""
 
 
+GEOCODE = "geocode"
+"""``geocode=PATH``: the address lookup file (``[geocode]`` in the mapping)."""
+
+
+def take_geocode(inputs: list[Input], m: ImportMapping) -> list[Input]:
+    """The inputs without ``geocode=PATH``, whose file goes into ``m.geocode``."""
+    files = [i.path for i in inputs if i.table == GEOCODE]
+    if len(files) > 1:
+        raise ImportFailure("give one address lookup (geocode=PATH), not several")
+    if files:
+        m.geocode = dataclasses.replace(m.geocode or GeocodeSpec(), file=files[0])
+    return [i for i in inputs if i.table != GEOCODE]
+
+
 def parse_inputs(args: list[str]) -> list[Input]:
     """``TABLE=PATH`` arguments (PATH may be a glob) → inputs in the order given."""
     out: list[Input] = []
@@ -51,9 +66,10 @@ def parse_inputs(args: list[str]) -> list[Input]:
         table = table.strip()
         if not sep or not pattern:
             raise ImportFailure(f"expected TABLE=PATH, got {arg!r}")
-        if table not in DATA_TABLES:
+        if table not in (*DATA_TABLES, GEOCODE):
             raise ImportFailure(f"unknown table {table!r} in {arg!r}; tables: "
-                                + ", ".join(DATA_TABLES))
+                                + ", ".join(DATA_TABLES) + f" (and {GEOCODE}= an address "
+                                "lookup)")
         path, sheet = split_sheet(pattern)
         if glob.has_magic(path):
             found = sorted(glob.glob(path))
@@ -64,7 +80,7 @@ def parse_inputs(args: list[str]) -> list[Input]:
             if not Path(path).exists():
                 raise ImportFailure("file not found", pattern)
             out.append(Input(table, pattern))
-    if not out:
+    if not any(i.table != GEOCODE for i in out):
         raise ImportFailure("no input files: give TABLE=PATH (e.g. incidents=警情.csv)")
     return out
 
@@ -261,11 +277,12 @@ def run_import(inputs: list[Input], out: str | Path | None, mapping: ImportMappi
         m.coord_system = coord_system
     if crs:
         m.crs = crs
+    inputs = take_geocode(inputs, m)
     now = now or datetime.now().replace(microsecond=0)
     report = ImportReport(str(out) if out else None, fmt, dry_run)
     resolved = _Resolved(ImportMapping(region=m.region, coord_system=m.coord_system,
                                        crs=m.crs, timezone=m.timezone,
-                                       area_names=dict(m.area_names)))
+                                       area_names=dict(m.area_names), geocode=m.geocode))
     jobs: list[_Job] = []
     ordered = _order(inputs)
     for k, inp in enumerate(ordered):
@@ -293,6 +310,12 @@ def run_import(inputs: list[Input], out: str | Path | None, mapping: ImportMappi
                                   state["lookup"] if table != "areas" else None)
                 fr = FileReport.of(table, job.src, job.how)
                 fr.notes += job.entry.notes
+                if plan.geocode is not None:
+                    fr.notes.append(f"address lookup {plan.geocode.label}: "
+                                    f"{len(plan.geocode):,} addresses")
+                elif m.geocode is not None and TABLES[table].point:
+                    fr.notes.append("the mapping's [geocode] names no file: rows without "
+                                    "coordinates stay so (give geocode=PATH)")
                 for batch in _rebatch(job.src.table):
                     progress(f"{table}: {job.src.label}", 0.3 + 0.65 * state["done"] / total)
                     out_b, st = apply_with_stats(batch, plan)

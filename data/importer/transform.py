@@ -24,6 +24,7 @@ from ..coords import to_wgs84
 from ..schema import BLOB, BOOLEAN, DATE, DOUBLE, INTEGER, TABLES, TEXT, TIMESTAMP
 from . import times as T
 from . import values as V
+from .gazetteer import Gazetteer, load_gazetteer
 from .mapping import FileMapping, ImportMapping
 from .place import AreaLookup, find_in_addresses, resolve_column
 from .source import SOURCE_FILE, SOURCE_ROW
@@ -76,6 +77,8 @@ class Plan:
     timezone: str | None = None
     placeholders: tuple[str, ...] = ()
     """Texts that mean "not known"; a placeholder address also clears the row's point."""
+    geocode: Gazetteer | None = None
+    """The address lookup for rows without a point (``[geocode]``)."""
 
 
 # --------------------------------------------------------------------------- statistics
@@ -116,6 +119,8 @@ class BatchStats:
     """Rows left without usable coordinates (before placing by name)."""
     placed_by_name: int = 0
     placed_by_address: int = 0
+    geocoded: int = 0
+    """Rows without a point that got their address's point from the lookup."""
     unmatched_names: dict[str, int] = field(default_factory=dict)
     content_ids: int = 0
 
@@ -131,6 +136,7 @@ class BatchStats:
         self.unlocated += other.unlocated
         self.placed_by_name += other.placed_by_name
         self.placed_by_address += other.placed_by_address
+        self.geocoded += other.geocoded
         for k, v in other.unmatched_names.items():
             self.unmatched_names[k] = self.unmatched_names.get(k, 0) + v
         self.content_ids += other.content_ids
@@ -188,7 +194,9 @@ def build_plan(table: str, label: str, entry: FileMapping, mapping: ImportMappin
         crs=crs if lon and lat else None,
         datum=entry.coord_system or mapping.coord_system or "wgs84",
         content_id=content, area=area, area_from_address=entry.area_from_address,
-        timezone=mapping.timezone, placeholders=tuple(entry.placeholders))
+        timezone=mapping.timezone, placeholders=tuple(entry.placeholders),
+        geocode=load_gazetteer(mapping.geocode)
+        if spec.point and mapping.geocode and mapping.geocode.file else None)
 
 
 # --------------------------------------------------------------------------- apply
@@ -372,6 +380,8 @@ def apply_with_stats(batch: pa.RecordBatch, plan: Plan) -> tuple[pa.RecordBatch,
         stats.columns[rule.target] = st
     if spec.point:
         lon, lat = _points(batch, plan, stats)
+        if plan.geocode is not None and "address" in out:
+            _geocode(plan, out, lon, lat, stats)
         out["lon"] = pa.array(lon, mask=~np.isfinite(lon))
         out["lat"] = pa.array(lat, mask=~np.isfinite(lat))
         _place(batch, plan, out, np.isfinite(lon) & np.isfinite(lat), stats)
@@ -383,6 +393,19 @@ def apply_with_stats(batch: pa.RecordBatch, plan: Plan) -> tuple[pa.RecordBatch,
     arrays = [out[c] for c in names]
     arrays += [_column(batch, SOURCE_FILE).cast(pa.string()), _column(batch, SOURCE_ROW)]
     return pa.RecordBatch.from_arrays(arrays, names=[*names, SOURCE_FILE, SOURCE_ROW]), stats
+
+
+def _geocode(plan: Plan, out: dict[str, pa.Array], lon: np.ndarray, lat: np.ndarray,
+             stats: BatchStats) -> None:
+    """Rows without a point take their address's point from the lookup (in place)."""
+    need = ~(np.isfinite(lon) & np.isfinite(lat))
+    if not need.any():
+        return
+    idx = np.flatnonzero(need)
+    glon, glat = plan.geocode.locate(out["address"].take(pa.array(idx)))
+    hit = np.isfinite(glon) & np.isfinite(glat)
+    lon[idx[hit]], lat[idx[hit]] = glon[hit], glat[hit]
+    stats.geocoded += int(hit.sum())
 
 
 def _place(batch: pa.RecordBatch, plan: Plan, out: dict[str, pa.Array], located: np.ndarray,
