@@ -94,13 +94,14 @@ Speed: the places are grouped in DuckDB (one pass over the window: a join of the
 incidents to the address book on the address hash, the spot computed in SQL, one
 GROUP BY), and only the kept places' members are read back. Address texts are
 normalised once per extract on first use (the distinct addresses, ~0.6 s for 140 000),
-with the scattered test (one more pass over the located incidents); should two
-addresses share a 64-bit hash, the texts are joined instead. The near-repeat search
-never lists the pairs of the window: a point is preceded in its own fine cell (side
-under radius/√2) when the latest earlier point there is recent enough, and only the
-points that leaves open test the candidates of the 3 × 3 cells of side radius around
-them, slab of time by slab (``_preceded``); only the located incidents are read, and
-the ids only of the few pairs at the same instant.
+in the same pass over the incidents as the scattered test (address × 3 km cell
+counts); should two addresses share a 64-bit hash, the texts are joined instead. The
+members are found by row id, and only their ids and addresses are read as text.
+The near-repeat search never lists the pairs of the window: a point is preceded in
+its own fine cell (side under radius/√2) when the latest earlier point there is recent
+enough, and only the points that leaves open test the candidates of the 3 × 3 cells of
+side radius around them, slab of time by slab (``_preceded``); only the located
+incidents are read, and the ids only of the few pairs at the same instant.
 """
 
 from __future__ import annotations
@@ -244,11 +245,29 @@ def _area_words(extract: Extract) -> tuple[str, ...]:
 
 def _build_address_book(extract: Extract) -> _AddressBook:
     cur = extract.cursor()
-    res = cur.execute(
-        f"SELECT address, {_hash_sql('address')} AS h FROM (SELECT DISTINCT address "
-        "FROM incidents WHERE address IS NOT NULL)").fetchnumpy()
-    texts = [str(v) for v in np.ma.getdata(res["address"]).tolist()]
-    hashes = np.asarray(res["h"], dtype=np.uint64)
+    lon0, lat0 = _centre(extract)
+    sx = float(np.cos(np.radians(lat0)) * M_PER_DEG / SCATTER_M)
+    sy = float(M_PER_DEG / SCATTER_M)
+    located = "isfinite(lon) AND isfinite(lat)"
+    # One pass over the incidents: each distinct address with its located incidents per
+    # 3 km cell (rule 5), a small table whatever the size of the extract.
+    res = cur.sql(
+        f"SELECT address, CASE WHEN {located} THEN floor((lon - {lon0!r}) * {sx!r})::BIGINT "
+        f"END AS cx, CASE WHEN {located} THEN floor((lat - {lat0!r}) * {sy!r})::BIGINT "
+        "END AS cy, count(*) AS n FROM incidents WHERE address IS NOT NULL GROUP BY ALL"
+    ).arrow()
+    if not isinstance(res, pa.Table):
+        res = res.read_all()
+    enc = pa.compute.dictionary_encode(res.column("address").combine_chunks())
+    texts = [str(v) for v in enc.dictionary.to_pylist()]
+    of_row = enc.indices.to_numpy().astype(np.int64)
+    name = f"_repeat_texts_{id(res):x}"
+    cur.register(name, pa.table({"address": enc.dictionary}))
+    try:
+        hashes = np.asarray(cur.execute(f"SELECT {_hash_sql('address')} AS h FROM {name}")
+                            .fetchnumpy()["h"], dtype=np.uint64)
+    finally:
+        cur.unregister(name)
     areas = _area_words(extract)
     keys = [normalise_address(t) for t in texts]
     rule = np.asarray([placeholder_rule(t, areas, k) for t, k in zip(texts, keys, strict=True)],
@@ -257,61 +276,55 @@ def _build_address_book(extract: Extract) -> _AddressBook:
     code = {k: i for i, k in enumerate(key_text)}
     key = np.asarray([code[k] if r == 0 else -1 for k, r in zip(keys, rule.tolist(),
                                                                  strict=True)], np.int32)
+    scattered = _scattered(key[of_row], res.column("cx"), res.column("cy"), res.column("n"))
+    if len(scattered):
+        hit = np.isin(key, scattered)
+        rule[hit] = 5
+        key[hit] = -1
     order = np.argsort(hashes, kind="stable")
     hashes, key, rule = hashes[order], key[order], rule[order]
     unique = bool(len(hashes) < 2 or np.all(hashes[1:] != hashes[:-1]))
     table = pa.table({"h": pa.array(hashes, pa.uint64()),
                       "address": pa.array(texts, pa.string()).take(pa.array(order)),
                       "key": pa.array(key), "rule": pa.array(rule)})
-    book = _AddressBook(hashes, key, rule, key_text, unique, table)
-    _mark_scattered(extract, book)
-    return book
+    return _AddressBook(hashes, key, rule, key_text, unique, table)
+
+
+def _scattered(row_key: np.ndarray, cx: pa.ChunkedArray, cy: pa.ChunkedArray,
+               count: pa.ChunkedArray) -> np.ndarray:
+    """Rule 5 over the whole extract: the keys whose located incidents are spread out.
+
+    Rows: an address (its key, -1 a placeholder) and a 3 km cell (NULL: not located)."""
+    ok = row_key >= 0
+    ok &= ~np.asarray(cx.is_null().combine_chunks().to_numpy(zero_copy_only=False), bool)
+    if not ok.any():
+        return np.zeros(0, np.int64)
+
+    def col(a: pa.ChunkedArray) -> np.ndarray:
+        return np.asarray(a.combine_chunks().fill_null(0).to_numpy(), np.int64)[ok]
+
+    k, x, y, c = row_key[ok].astype(np.int64), col(cx), col(cy), col(count)
+    # (key, cell) counts over the addresses of one key
+    o = np.lexsort((y, x, k))
+    k, x, y, c = k[o], x[o], y[o], c[o]
+    first = np.flatnonzero(np.r_[True, (k[1:] != k[:-1]) | (x[1:] != x[:-1])
+                                 | (y[1:] != y[:-1])])
+    k, cx_, cy_, n = k[first], x[first], y[first], np.add.reduceat(c, first)
+    o = np.lexsort((cy_, cx_, -n, k))  # by key, busiest cell first, ties by column, row
+    k, cx_, cy_, n = k[o], cx_[o], cy_[o], n[o]
+    head = np.r_[True, k[1:] != k[:-1]]
+    seg = np.cumsum(head) - 1
+    bx, by = cx_[head][seg], cy_[head][seg]
+    near = (np.abs(cx_ - bx) <= 1) & (np.abs(cy_ - by) <= 1)
+    total = np.bincount(seg, weights=n)
+    inside = np.bincount(seg, weights=n * near)
+    return k[head][(total >= 2) & (inside < SCATTER_SHARE * total)]
 
 
 def _join(book: _AddressBook, name: str, alias: str = "i") -> str:
     on = f"b.h = {_hash_sql(alias + '.address')}" if book.unique else \
         f"b.address = {alias}.address"
     return f" LEFT JOIN {name} b ON {on}"
-
-
-def _mark_scattered(extract: Extract, book: _AddressBook) -> None:
-    """Rule 5 over the whole extract: keys whose located incidents are spread out."""
-    if not len(book.key) or not (book.key >= 0).any():
-        return
-    con = extract.cursor()
-    name = f"_repeat_book_{id(book):x}"
-    con.register(name, book.table.select(["h", "address", "key"]))
-    lon0, lat0 = _centre(extract)
-    sx = float(np.cos(np.radians(lat0)) * M_PER_DEG / SCATTER_M)
-    sy = float(M_PER_DEG / SCATTER_M)
-    try:  # (key, 3 km cell) counts: a small table, whatever the size of the extract
-        res = con.execute(
-            f"SELECT b.key AS k, floor((i.lon - {lon0!r}) * {sx!r})::BIGINT AS cx, "
-            f"floor((i.lat - {lat0!r}) * {sy!r})::BIGINT AS cy, count(*) AS n "
-            f"FROM incidents i{_join(book, name)} WHERE b.key >= 0 AND isfinite(i.lon) "
-            "AND isfinite(i.lat) GROUP BY ALL").fetchnumpy()
-    finally:
-        con.unregister(name)
-    k = np.asarray(res["k"], np.int64)
-    if not len(k):
-        return
-    cx, cy = np.asarray(res["cx"], np.int64), np.asarray(res["cy"], np.int64)
-    n = np.asarray(res["n"], np.int64)
-    o = np.lexsort((cy, cx, -n, k))  # by key, busiest cell first, ties by column, row
-    k, cx, cy, n = k[o], cx[o], cy[o], n[o]
-    head = np.r_[True, k[1:] != k[:-1]]
-    seg = np.cumsum(head) - 1
-    bx, by = cx[head][seg], cy[head][seg]
-    near = (np.abs(cx - bx) <= 1) & (np.abs(cy - by) <= 1)
-    total = np.bincount(seg, weights=n)
-    inside = np.bincount(seg, weights=n * near)
-    bad = k[head][(total >= 2) & (inside < SCATTER_SHARE * total)]
-    if len(bad):
-        hit = np.isin(book.key, bad)
-        book.rule[hit] = 5
-        book.key[hit] = -1
-        book.table = book.table.set_column(2, "key", pa.array(book.key)) \
-            .set_column(3, "rule", pa.array(book.rule))
 
 
 # --------------------------------------------------------------------------- geometry
@@ -622,14 +635,27 @@ def _places(q: Query, state: FilterState, min_count: int, limit: int | None,
         q.con.register(kname, pa.table({"place": pa.array(kept, pa.int64()),
                                         "g": pa.array(np.arange(k), pa.int64())}))
         try:
-            cte2, params2 = _place_cte(q, state, name, book,
-                                       extra=", i.incident_id AS id, i.address AS address")
-            mem = q.con.sql(
-                f"{cte2}SELECT g, id, t, c, coalesce(a, -1) AS a, lon, lat, "
-                "CASE WHEN k >= 0 THEN address END AS address "
-                f"FROM p JOIN {kname} USING (place) ORDER BY g, t, id", params=params2).arrow()
-            if not isinstance(mem, pa.Table):
-                mem = mem.read_all()
+            # Row ids first: carrying the texts through the whole pass costs more than
+            # the pass (10M rows); then the texts of the members alone.
+            cte2, params2 = _place_cte(q, state, name, book, extra=", i.rowid AS rid")
+            sel = q.con.sql(
+                f"{cte2}SELECT g, rid, t, c, coalesce(a, -1) AS a, lon, lat, k >= 0 AS keyed "
+                f"FROM p JOIN {kname} USING (place)", params=params2).arrow()
+            if not isinstance(sel, pa.Table):
+                sel = sel.read_all()
+            sname = f"_repeat_sel_{id(book):x}"
+            q.con.register(sname, sel)
+            try:
+                mem = q.con.sql(
+                    "WITH x AS (SELECT rowid AS rid, incident_id AS id, address FROM incidents "
+                    f"WHERE rowid IN (SELECT rid FROM {sname})) "
+                    "SELECT s.g, x.id, s.t, s.c, s.a, s.lon, s.lat, "
+                    "CASE WHEN s.keyed THEN x.address END AS address "
+                    f"FROM {sname} s JOIN x USING (rid) ORDER BY s.g, s.t, x.id").arrow()
+                if not isinstance(mem, pa.Table):
+                    mem = mem.read_all()
+            finally:
+                q.con.unregister(sname)
         finally:
             q.con.unregister(kname)
     finally:
