@@ -606,6 +606,32 @@ def _book_table(q: Query, name: str, book: _AddressBook) -> None:
         q.con.unregister(view)
 
 
+def _members_by_address(q: Query, state: FilterState, book: _AddressBook,
+                        kept: np.ndarray) -> pa.Table:
+    """Rows (g, rid, t, c, a, lon, lat, keyed) of the incidents under ``state`` whose
+    address has the key ``kept[g]``: the members of address places that no incident
+    without an address joined (one join to a few book rows, no spots)."""
+    of_key = np.full(len(book.key_text), -1, np.int64)
+    of_key[kept] = np.arange(len(kept))
+    rows = np.flatnonzero((book.key >= 0) & (of_key[np.maximum(book.key, 0)] >= 0))
+    small = pa.table({"h": book.table.column("h").take(pa.array(rows)),
+                      "address": book.table.column("address").take(pa.array(rows)),
+                      "g": pa.array(of_key[book.key[rows]], pa.int64())})
+    name = f"_repeat_kb_{id(small):x}"
+    p = q.where(state, "incidents", alias="i")
+    q.con.register(name, small)
+    try:
+        on = f"b.h = {_hash_sql('i.address')}" if book.unique else "b.address = i.address"
+        res = q.con.sql(
+            f"SELECT b.g, i.rowid AS rid, epoch_us(i.reported_at) AS t, "
+            f"{_cat_sql('i.category')} AS c, coalesce(i.area_idx, -1) AS a, i.lon, i.lat, "
+            f"TRUE AS keyed FROM incidents i JOIN {name} b ON {on} WHERE {p.sql}",
+            params=p.params).arrow()
+        return res if isinstance(res, pa.Table) else res.read_all()
+    finally:
+        q.con.unregister(name)
+
+
 def _places(q: Query, state: FilterState, min_count: int, limit: int | None,
             since_us: int | None = None) -> RepeatPlaces:
     """The places; with ``since_us`` only those reaching ``min_count`` by then or later."""
@@ -620,8 +646,8 @@ def _places(q: Query, state: FilterState, min_count: int, limit: int | None,
         since = "NULL" if since_us is None else str(int(since_us))
         agg = q.con.execute(
             f"{cte}SELECT place, CASE WHEN place IS NULL THEN rule END AS rule, "
-            f"count(*) AS n, max(t) AS t1, count(*) FILTER (WHERE t < {since}) AS nb "
-            "FROM p GROUP BY ALL", params).fetchnumpy()
+            f"count(*) AS n, max(t) AS t1, count(*) FILTER (WHERE t < {since}) AS nb, "
+            "count(*) FILTER (WHERE nul) AS nn FROM p GROUP BY ALL", params).fetchnumpy()
         place_col = agg["place"]
         is_place = ~np.ma.getmaskarray(place_col)
         n_all = np.asarray(agg["n"], np.int64)
@@ -632,6 +658,7 @@ def _places(q: Query, state: FilterState, min_count: int, limit: int | None,
         place = np.ma.getdata(place_col)[big].astype(np.int64)
         count = n_all[big]
         last_us = np.asarray(agg["t1"], np.int64)[big]
+        no_address = np.asarray(agg["nn"], np.int64)[big]
         chosen = np.arange(len(big)) if since_us is None else \
             np.flatnonzero(np.asarray(agg["nb"], np.int64)[big] < m)
         place_id = _place_ids(place, book)
@@ -649,10 +676,15 @@ def _places(q: Query, state: FilterState, min_count: int, limit: int | None,
         try:
             # Row ids first: carrying the texts through the whole pass costs more than
             # the pass (10M rows); then the texts of the members alone.
-            cte2, params2 = _place_cte(q, state, name, book, extra=", i.rowid AS rid")
-            sel = q.con.sql(
-                f"{cte2}SELECT g, rid, t, c, coalesce(a, -1) AS a, lon, lat, k >= 0 AS keyed "
-                f"FROM p JOIN {kname} USING (place)", params=params2).arrow()
+            if k and (kept >= 0).all() and not no_address[order].any():
+                # Every member has the address of its place: join to those alone.
+                sel = _members_by_address(q, state, book, kept)
+            else:
+                cte2, params2 = _place_cte(q, state, name, book, extra=", i.rowid AS rid")
+                sel = q.con.sql(
+                    f"{cte2}SELECT g, rid, t, c, coalesce(a, -1) AS a, lon, lat, "
+                    f"k >= 0 AS keyed FROM p JOIN {kname} USING (place)",
+                    params=params2).arrow()
             if not isinstance(sel, pa.Table):
                 sel = sel.read_all()
             sname = f"_repeat_sel_{id(book):x}"
