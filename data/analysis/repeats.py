@@ -374,7 +374,7 @@ def project(lon: np.ndarray, lat: np.ndarray, centre: tuple[float, float]
     return x, y
 
 
-_DENSE_CELLS = 1 << 23  # up to ~8M cells (a 100 km square at 35 m) a dense lookup table
+_DENSE_CELLS = 1 << 23  # up to ~8M cells (a 140 km square at 50 m): a dense look-up table
 
 
 # --------------------------------------------------------------------------- results
@@ -899,7 +899,7 @@ class _CellTable:
     small enough (a look-up is one gather), else a sorted key list."""
 
     def __init__(self, cells: int) -> None:
-        self.dense = np.full(cells, -1, np.int64) if cells <= _DENSE_CELLS else None
+        self.dense = np.full(cells, -1, np.int32) if cells <= _DENSE_CELLS else None
         self.keys = self.runs = np.zeros(0, np.int64)
 
     def fill(self, keys: np.ndarray, runs: np.ndarray) -> None:
