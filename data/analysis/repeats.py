@@ -109,6 +109,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -226,11 +227,19 @@ class _AddressBook:
     table: pa.Table  # h, address, key, rule: joined to the incidents
 
 
+_BOOK_LOCK = threading.Lock()
+
+
 def _address_book(extract: Extract) -> _AddressBook:
+    """The extract's address book, built once: callers on other threads (the PDF's, the
+    cockpit's workers) wait for the first build instead of starting their own."""
     book = extract.__dict__.get("_address_book")
     if book is None:
-        book = _build_address_book(extract)
-        extract.__dict__["_address_book"] = book
+        with _BOOK_LOCK:
+            book = extract.__dict__.get("_address_book")
+            if book is None:
+                book = _build_address_book(extract)
+                extract.__dict__["_address_book"] = book
     return book
 
 
