@@ -162,6 +162,9 @@ def rows_of_city() -> list[tuple]:
         add(500.0 * (k % 3), 0.0, start + timedelta(days=k // 8), rnd.choice(CATS))
     for k in range(20):  # no point
         add(None, None, start + timedelta(days=k), rnd.choice(CATS))
+    for k in range(6):  # NaN coordinates: not located either
+        add(0.0, 0.0, start + timedelta(days=k, hours=1), rnd.choice(CATS))
+        rows[-1] = (*rows[-1][:4], math.nan if k % 2 else rows[-1][4], math.nan, *rows[-1][6:])
     return rows
 
 
@@ -178,7 +181,8 @@ def brute_rate(rows: list[tuple], days: int, radius: float, start: date | None,
     lo = datetime.combine(start, datetime.min.time()) if start else datetime.min
     look = lo - timedelta(days=days) if start else datetime.min
     hi = datetime.combine(end + timedelta(days=1), datetime.min.time()) if end else datetime.max
-    sel = [r for r in rows if r[4] is not None and look <= r[1] < hi
+    sel = [r for r in rows if r[4] is not None and math.isfinite(r[4]) and r[5] is not None
+           and math.isfinite(r[5]) and look <= r[1] < hi
            and (cats is None or r[2] in cats)]
     num: Counter = Counter()
     den: Counter = Counter()
