@@ -204,20 +204,23 @@ def _new_repeats(q: Query, state: FilterState, day: date) -> list[Alert]:
     before = state.with_window(since - timedelta(days=7 * BASELINE_PERIODS),
                                since - timedelta(days=1))
     p = q.where(before, "incidents")
-    res = q.con.execute(f"SELECT lon, lat, address FROM incidents WHERE {p.sql}",
-                        p.params).fetchall()
+    # Points as arrays and addresses counted in SQL (normalised once per distinct text):
+    # weeks of a big county are millions of rows.
+    pts = q.con.execute(f"SELECT lon, lat FROM incidents WHERE ({p.sql}) AND lon IS NOT NULL "
+                        "AND lat IS NOT NULL", p.params).fetchnumpy()
+    lon = np.asarray(np.ma.getdata(pts["lon"]), np.float64)
+    lat = np.asarray(np.ma.getdata(pts["lat"]), np.float64)
     centre = _centre(q.extract)
-    located = [(lo, la) for lo, la, _ in res if lo is not None and la is not None]
     tree = None
-    if located:
-        x, y = project(np.array([r[0] for r in located]), np.array([r[1] for r in located]),
-                       centre)
+    if len(lon):
+        x, y = project(lon, lat, centre)
         tree = cKDTree(np.column_stack([x, y]))
     addresses: dict[str, int] = {}
-    for _, _, a in res:
+    for a, n in q.con.execute(f"SELECT address, count(*) FROM incidents WHERE ({p.sql}) "
+                              "AND address IS NOT NULL GROUP BY address", p.params).fetchall():
         key = normalise_address(a)
         if key:
-            addresses[key] = addresses.get(key, 0) + 1
+            addresses[key] = addresses.get(key, 0) + int(n)
     label = f"{since.isoformat()}/{day.isoformat()}"
     out = []
     for place in recent:

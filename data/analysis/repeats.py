@@ -94,9 +94,14 @@ Speed: the places are grouped in DuckDB (one pass over the window: a join of the
 incidents to the address book on the address hash, the spot computed in SQL, one
 GROUP BY), and only the kept places' members are read back. Address texts are
 normalised once per extract on first use (the distinct addresses, ~0.6 s for 140 000),
-with the scattered test (one more pass over the located incidents); should two
-addresses share a 64-bit hash, the texts are joined instead. The near-repeat pairs
-are found by a cell × time sort and binary searches, never a pair list over the window.
+in the same pass over the incidents as the scattered test (address × 3 km cell
+counts); should two addresses share a 64-bit hash, the texts are joined instead. The
+members are found by row id, and only their ids and addresses are read as text.
+The near-repeat search never lists the pairs of the window: a point is preceded in
+its own fine cell (side under radius/√2) when the latest earlier point there is recent
+enough, and only the points that leaves open test the candidates of the 3 × 3 cells of
+side radius around them, slab of time by slab (``_preceded``); only the located
+incidents are read, and the ids only of the few pairs at the same instant.
 """
 
 from __future__ import annotations
@@ -104,8 +109,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache, cached_property
@@ -133,7 +140,6 @@ FILLER_WORDS = ("block", "blk", "of", "the", "address", "addr", "location", "loc
                 "号", "路", "街", "地址", "地点", "处", "附近")
 _EPOCH = datetime(1970, 1, 1)
 _US_PER_DAY = 86_400 * 1_000_000
-_CHUNK = 4_000_000  # candidate pairs examined at once in the near-repeat search
 _ZERO_NUMBER = re.compile(r"^\s*0+(?![0-9])|(?<![0-9])0+\s*号")
 _SPOT_BIAS = 1 << 30  # cell columns/rows offset to stay non-negative
 
@@ -221,11 +227,19 @@ class _AddressBook:
     table: pa.Table  # h, address, key, rule: joined to the incidents
 
 
+_BOOK_LOCK = threading.Lock()
+
+
 def _address_book(extract: Extract) -> _AddressBook:
+    """The extract's address book, built once: callers on other threads (the PDF's, the
+    cockpit's workers) wait for the first build instead of starting their own."""
     book = extract.__dict__.get("_address_book")
     if book is None:
-        book = _build_address_book(extract)
-        extract.__dict__["_address_book"] = book
+        with _BOOK_LOCK:
+            book = extract.__dict__.get("_address_book")
+            if book is None:
+                book = _build_address_book(extract)
+                extract.__dict__["_address_book"] = book
     return book
 
 
@@ -241,11 +255,29 @@ def _area_words(extract: Extract) -> tuple[str, ...]:
 
 def _build_address_book(extract: Extract) -> _AddressBook:
     cur = extract.cursor()
-    res = cur.execute(
-        f"SELECT address, {_hash_sql('address')} AS h FROM (SELECT DISTINCT address "
-        "FROM incidents WHERE address IS NOT NULL)").fetchnumpy()
-    texts = [str(v) for v in np.ma.getdata(res["address"]).tolist()]
-    hashes = np.asarray(res["h"], dtype=np.uint64)
+    lon0, lat0 = _centre(extract)
+    sx = float(np.cos(np.radians(lat0)) * M_PER_DEG / SCATTER_M)
+    sy = float(M_PER_DEG / SCATTER_M)
+    located = "isfinite(lon) AND isfinite(lat)"
+    # One pass over the incidents: each distinct address with its located incidents per
+    # 3 km cell (rule 5), a small table whatever the size of the extract.
+    res = cur.sql(
+        f"SELECT address, CASE WHEN {located} THEN floor((lon - {lon0!r}) * {sx!r})::BIGINT "
+        f"END AS cx, CASE WHEN {located} THEN floor((lat - {lat0!r}) * {sy!r})::BIGINT "
+        "END AS cy, count(*) AS n FROM incidents WHERE address IS NOT NULL GROUP BY ALL"
+    ).arrow()
+    if not isinstance(res, pa.Table):
+        res = res.read_all()
+    enc = pa.compute.dictionary_encode(res.column("address").combine_chunks())
+    texts = [str(v) for v in enc.dictionary.to_pylist()]
+    of_row = enc.indices.to_numpy().astype(np.int64)
+    name = f"_repeat_texts_{id(res):x}"
+    cur.register(name, pa.table({"address": enc.dictionary}))
+    try:
+        hashes = np.asarray(cur.execute(f"SELECT {_hash_sql('address')} AS h FROM {name}")
+                            .fetchnumpy()["h"], dtype=np.uint64)
+    finally:
+        cur.unregister(name)
     areas = _area_words(extract)
     keys = [normalise_address(t) for t in texts]
     rule = np.asarray([placeholder_rule(t, areas, k) for t, k in zip(texts, keys, strict=True)],
@@ -254,99 +286,55 @@ def _build_address_book(extract: Extract) -> _AddressBook:
     code = {k: i for i, k in enumerate(key_text)}
     key = np.asarray([code[k] if r == 0 else -1 for k, r in zip(keys, rule.tolist(),
                                                                  strict=True)], np.int32)
+    scattered = _scattered(key[of_row], res.column("cx"), res.column("cy"), res.column("n"))
+    if len(scattered):
+        hit = np.isin(key, scattered)
+        rule[hit] = 5
+        key[hit] = -1
     order = np.argsort(hashes, kind="stable")
     hashes, key, rule = hashes[order], key[order], rule[order]
     unique = bool(len(hashes) < 2 or np.all(hashes[1:] != hashes[:-1]))
     table = pa.table({"h": pa.array(hashes, pa.uint64()),
                       "address": pa.array(texts, pa.string()).take(pa.array(order)),
                       "key": pa.array(key), "rule": pa.array(rule)})
-    book = _AddressBook(hashes, key, rule, key_text, unique, table)
-    _mark_scattered(extract, book)
-    return book
+    return _AddressBook(hashes, key, rule, key_text, unique, table)
+
+
+def _scattered(row_key: np.ndarray, cx: pa.ChunkedArray, cy: pa.ChunkedArray,
+               count: pa.ChunkedArray) -> np.ndarray:
+    """Rule 5 over the whole extract: the keys whose located incidents are spread out.
+
+    Rows: an address (its key, -1 a placeholder) and a 3 km cell (NULL: not located)."""
+    ok = row_key >= 0
+    ok &= ~np.asarray(cx.is_null().combine_chunks().to_numpy(zero_copy_only=False), bool)
+    if not ok.any():
+        return np.zeros(0, np.int64)
+
+    def col(a: pa.ChunkedArray) -> np.ndarray:
+        return np.asarray(a.combine_chunks().fill_null(0).to_numpy(), np.int64)[ok]
+
+    k, x, y, c = row_key[ok].astype(np.int64), col(cx), col(cy), col(count)
+    # (key, cell) counts over the addresses of one key
+    o = np.lexsort((y, x, k))
+    k, x, y, c = k[o], x[o], y[o], c[o]
+    first = np.flatnonzero(np.r_[True, (k[1:] != k[:-1]) | (x[1:] != x[:-1])
+                                 | (y[1:] != y[:-1])])
+    k, cx_, cy_, n = k[first], x[first], y[first], np.add.reduceat(c, first)
+    o = np.lexsort((cy_, cx_, -n, k))  # by key, busiest cell first, ties by column, row
+    k, cx_, cy_, n = k[o], cx_[o], cy_[o], n[o]
+    head = np.r_[True, k[1:] != k[:-1]]
+    seg = np.cumsum(head) - 1
+    bx, by = cx_[head][seg], cy_[head][seg]
+    near = (np.abs(cx_ - bx) <= 1) & (np.abs(cy_ - by) <= 1)
+    total = np.bincount(seg, weights=n)
+    inside = np.bincount(seg, weights=n * near)
+    return k[head][(total >= 2) & (inside < SCATTER_SHARE * total)]
 
 
 def _join(book: _AddressBook, name: str, alias: str = "i") -> str:
     on = f"b.h = {_hash_sql(alias + '.address')}" if book.unique else \
         f"b.address = {alias}.address"
     return f" LEFT JOIN {name} b ON {on}"
-
-
-def _mark_scattered(extract: Extract, book: _AddressBook) -> None:
-    """Rule 5 over the whole extract: keys whose located incidents are spread out."""
-    if not len(book.key) or not (book.key >= 0).any():
-        return
-    con = extract.cursor()
-    name = f"_repeat_book_{id(book):x}"
-    con.register(name, book.table.select(["h", "address", "key"]))
-    lon0, lat0 = _centre(extract)
-    sx = float(np.cos(np.radians(lat0)) * M_PER_DEG / SCATTER_M)
-    sy = float(M_PER_DEG / SCATTER_M)
-    try:  # (key, 3 km cell) counts: a small table, whatever the size of the extract
-        res = con.execute(
-            f"SELECT b.key AS k, floor((i.lon - {lon0!r}) * {sx!r})::BIGINT AS cx, "
-            f"floor((i.lat - {lat0!r}) * {sy!r})::BIGINT AS cy, count(*) AS n "
-            f"FROM incidents i{_join(book, name)} WHERE b.key >= 0 AND isfinite(i.lon) "
-            "AND isfinite(i.lat) GROUP BY ALL").fetchnumpy()
-    finally:
-        con.unregister(name)
-    k = np.asarray(res["k"], np.int64)
-    if not len(k):
-        return
-    cx, cy = np.asarray(res["cx"], np.int64), np.asarray(res["cy"], np.int64)
-    n = np.asarray(res["n"], np.int64)
-    o = np.lexsort((cy, cx, -n, k))  # by key, busiest cell first, ties by column, row
-    k, cx, cy, n = k[o], cx[o], cy[o], n[o]
-    head = np.r_[True, k[1:] != k[:-1]]
-    seg = np.cumsum(head) - 1
-    bx, by = cx[head][seg], cy[head][seg]
-    near = (np.abs(cx - bx) <= 1) & (np.abs(cy - by) <= 1)
-    total = np.bincount(seg, weights=n)
-    inside = np.bincount(seg, weights=n * near)
-    bad = k[head][(total >= 2) & (inside < SCATTER_SHARE * total)]
-    if len(bad):
-        hit = np.isin(book.key, bad)
-        book.rule[hit] = 5
-        book.key[hit] = -1
-        book.table = book.table.set_column(2, "key", pa.array(book.key)) \
-            .set_column(3, "rule", pa.array(book.rule))
-
-
-# --------------------------------------------------------------------------- incidents
-
-@dataclass(frozen=True, eq=False)
-class _Rows:
-    """Filtered incidents as arrays, one per incident (for the near-repeat search)."""
-
-    ids: pa.Array  # incident_id strings
-    t: np.ndarray  # reported_at, µs since 1970 (local time)
-    cat: np.ndarray  # index into INCIDENT_CATEGORIES
-    lon: np.ndarray  # NaN when unlocated
-    lat: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.t)
-
-    @cached_property
-    def located(self) -> np.ndarray:
-        return np.isfinite(self.lon) & np.isfinite(self.lat)
-
-
-def _fetch(q: Query, state: FilterState) -> _Rows:
-    """The located and unlocated incidents under ``state`` (no particular order)."""
-    p = q.where(state, "incidents", alias="i")
-    cols = (f"i.incident_id, epoch_us(i.reported_at) AS t, {_cat_sql('i.category')} AS c, "
-            "coalesce(i.lon, 'NaN'::DOUBLE) AS lon, coalesce(i.lat, 'NaN'::DOUBLE) AS lat")
-    tbl = q.con.sql(f"SELECT {cols} FROM incidents i WHERE {p.sql}",
-                    params=p.params).arrow()
-    if not isinstance(tbl, pa.Table):
-        tbl = tbl.read_all()
-
-    def col(column: str, dtype: Any) -> np.ndarray:
-        return np.asarray(tbl.column(column).combine_chunks().to_numpy(zero_copy_only=False),
-                          dtype=dtype)
-
-    return _Rows(tbl.column("incident_id").combine_chunks(), col("t", np.int64),
-                 col("c", np.int64), col("lon", np.float64), col("lat", np.float64))
 
 
 # --------------------------------------------------------------------------- geometry
@@ -368,52 +356,34 @@ def _centre(extract: Extract) -> tuple[float, float]:
 def project(lon: np.ndarray, lat: np.ndarray, centre: tuple[float, float]
             ) -> tuple[np.ndarray, np.ndarray]:
     """Spherical stereographic coordinates in metres about ``centre`` (lon, lat)."""
+    # In place where it can (10M points: fewer fresh arrays), each product and sum in
+    # the order of k = 2R / (1 + sin φ0 sin φ + cos φ0 cos φ cos λ), x = k cos φ sin λ,
+    # y = k (cos φ0 sin φ − sin φ0 cos φ cos λ).
     lam = np.radians(np.asarray(lon, np.float64) - centre[0])
     phi = np.radians(np.asarray(lat, np.float64))
     phi0 = np.radians(centre[1])
-    cphi, sphi, clam = np.cos(phi), np.sin(phi), np.cos(lam)
-    k = 2.0 * EARTH_RADIUS_M / (1.0 + np.sin(phi0) * sphi + np.cos(phi0) * cphi * clam)
-    return k * cphi * np.sin(lam), k * (np.cos(phi0) * sphi - np.sin(phi0) * cphi * clam)
+    s0, c0 = np.sin(phi0), np.cos(phi0)
+    cphi = np.cos(phi)
+    sphi = np.sin(phi, out=phi)
+    clam = np.cos(lam)
+    slam = np.sin(lam, out=lam)
+    k = np.multiply(c0, cphi)
+    k *= clam
+    den = np.multiply(s0, sphi)
+    den += 1.0
+    den += k
+    k = np.divide(2.0 * EARTH_RADIUS_M, den, out=den)
+    x = np.multiply(k, cphi)
+    x *= slam
+    y = np.multiply(c0, sphi, out=sphi)
+    cphi *= s0
+    cphi *= clam
+    y -= cphi
+    y *= k
+    return x, y
 
 
-_DENSE_CELLS = 1 << 23  # up to ~8M cells (a 140 km square at 50 m) a dense lookup table
-
-
-@dataclass(frozen=True, eq=False)
-class _Cells:
-    """Points binned to square cells of side ``size``, keys row-major with a margin."""
-
-    cx: np.ndarray
-    cy: np.ndarray
-    point_key: np.ndarray
-    keys: np.ndarray  # distinct cell keys, ascending
-    count: np.ndarray  # points per cell
-    of_point: np.ndarray  # cell rank of each point
-    width: int
-    table: np.ndarray | None  # key → rank (-1 empty) when the grid is small enough
-
-    @classmethod
-    def build(cls, x: np.ndarray, y: np.ndarray, size: float) -> _Cells:
-        cx = np.floor((x - x.min()) / size).astype(np.int64) + 1
-        cy = np.floor((y - y.min()) / size).astype(np.int64) + 1
-        width, height = int(cx.max()) + 2, int(cy.max()) + 2
-        key = cy * width + cx
-        keys, of_point, count = np.unique(key, return_inverse=True, return_counts=True)
-        table = None
-        if width * height <= _DENSE_CELLS:
-            table = np.full(width * height, -1, np.int32)
-            table[keys] = np.arange(len(keys), dtype=np.int32)
-        return cls(cx, cy, key, keys, count, of_point.reshape(-1), width, table)
-
-    def offsets(self) -> list[int]:
-        return [dy * self.width + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
-
-    def lookup(self, keys: np.ndarray) -> np.ndarray:
-        """Rank of each cell key, -1 when the cell is empty."""
-        if self.table is not None:
-            return self.table[keys].astype(np.int64)
-        pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
-        return np.where(self.keys[pos] == keys, pos, -1)
+_DENSE_CELLS = 1 << 23  # up to ~8M cells (a 140 km square at 50 m): a dense look-up table
 
 
 # --------------------------------------------------------------------------- results
@@ -634,6 +604,43 @@ def _threshold(q: Query, state: FilterState, base: int) -> int:
     return max(base, -(-base * (hi - lo) // (PER_DAYS * _US_PER_DAY)))
 
 
+def _book_table(q: Query, name: str, book: _AddressBook) -> None:
+    """The address book as a temporary DuckDB table: its joins to 10M incidents run a
+    third faster than with the Arrow table registered as a view."""
+    view = name + "_arrow"
+    q.con.register(view, book.table)
+    try:
+        q.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {view}")
+    finally:
+        q.con.unregister(view)
+
+
+def _members_by_address(q: Query, state: FilterState, book: _AddressBook,
+                        kept: np.ndarray) -> pa.Table:
+    """Rows (g, rid, t, c, a, lon, lat, keyed) of the incidents under ``state`` whose
+    address has the key ``kept[g]``: the members of address places that no incident
+    without an address joined (one join to a few book rows, no spots)."""
+    of_key = np.full(len(book.key_text), -1, np.int64)
+    of_key[kept] = np.arange(len(kept))
+    rows = np.flatnonzero((book.key >= 0) & (of_key[np.maximum(book.key, 0)] >= 0))
+    small = pa.table({"h": book.table.column("h").take(pa.array(rows)),
+                      "address": book.table.column("address").take(pa.array(rows)),
+                      "g": pa.array(of_key[book.key[rows]], pa.int64())})
+    name = f"_repeat_kb_{id(small):x}"
+    p = q.where(state, "incidents", alias="i")
+    q.con.register(name, small)
+    try:
+        on = f"b.h = {_hash_sql('i.address')}" if book.unique else "b.address = i.address"
+        res = q.con.sql(
+            f"SELECT b.g, i.rowid AS rid, epoch_us(i.reported_at) AS t, "
+            f"{_cat_sql('i.category')} AS c, coalesce(i.area_idx, -1) AS a, i.lon, i.lat, "
+            f"TRUE AS keyed FROM incidents i JOIN {name} b ON {on} WHERE {p.sql}",
+            params=p.params).arrow()
+        return res if isinstance(res, pa.Table) else res.read_all()
+    finally:
+        q.con.unregister(name)
+
+
 def _places(q: Query, state: FilterState, min_count: int, limit: int | None,
             since_us: int | None = None) -> RepeatPlaces:
     """The places; with ``since_us`` only those reaching ``min_count`` by then or later."""
@@ -641,15 +648,15 @@ def _places(q: Query, state: FilterState, min_count: int, limit: int | None,
     book = _address_book(ex)
     base = m = max(int(min_count), 1)
     name = f"_repeat_book_{id(book):x}"
-    q.con.register(name, book.table)
+    _book_table(q, name, book)
     try:
         m = _threshold(q, state, m)
         cte, params = _place_cte(q, state, name, book)
         since = "NULL" if since_us is None else str(int(since_us))
         agg = q.con.execute(
             f"{cte}SELECT place, CASE WHEN place IS NULL THEN rule END AS rule, "
-            f"count(*) AS n, max(t) AS t1, count(*) FILTER (WHERE t < {since}) AS nb "
-            "FROM p GROUP BY ALL", params).fetchnumpy()
+            f"count(*) AS n, max(t) AS t1, count(*) FILTER (WHERE t < {since}) AS nb, "
+            "count(*) FILTER (WHERE nul) AS nn FROM p GROUP BY ALL", params).fetchnumpy()
         place_col = agg["place"]
         is_place = ~np.ma.getmaskarray(place_col)
         n_all = np.asarray(agg["n"], np.int64)
@@ -660,6 +667,7 @@ def _places(q: Query, state: FilterState, min_count: int, limit: int | None,
         place = np.ma.getdata(place_col)[big].astype(np.int64)
         count = n_all[big]
         last_us = np.asarray(agg["t1"], np.int64)[big]
+        no_address = np.asarray(agg["nn"], np.int64)[big]
         chosen = np.arange(len(big)) if since_us is None else \
             np.flatnonzero(np.asarray(agg["nb"], np.int64)[big] < m)
         place_id = _place_ids(place, book)
@@ -675,18 +683,36 @@ def _places(q: Query, state: FilterState, min_count: int, limit: int | None,
         q.con.register(kname, pa.table({"place": pa.array(kept, pa.int64()),
                                         "g": pa.array(np.arange(k), pa.int64())}))
         try:
-            cte2, params2 = _place_cte(q, state, name, book,
-                                       extra=", i.incident_id AS id, i.address AS address")
-            mem = q.con.sql(
-                f"{cte2}SELECT g, id, t, c, coalesce(a, -1) AS a, lon, lat, "
-                "CASE WHEN k >= 0 THEN address END AS address "
-                f"FROM p JOIN {kname} USING (place) ORDER BY g, t, id", params=params2).arrow()
-            if not isinstance(mem, pa.Table):
-                mem = mem.read_all()
+            # Row ids first: carrying the texts through the whole pass costs more than
+            # the pass (10M rows); then the texts of the members alone.
+            if k and (kept >= 0).all() and not no_address[order].any():
+                # Every member has the address of its place: join to those alone.
+                sel = _members_by_address(q, state, book, kept)
+            else:
+                cte2, params2 = _place_cte(q, state, name, book, extra=", i.rowid AS rid")
+                sel = q.con.sql(
+                    f"{cte2}SELECT g, rid, t, c, coalesce(a, -1) AS a, lon, lat, "
+                    f"k >= 0 AS keyed FROM p JOIN {kname} USING (place)",
+                    params=params2).arrow()
+            if not isinstance(sel, pa.Table):
+                sel = sel.read_all()
+            sname = f"_repeat_sel_{id(book):x}"
+            q.con.register(sname, sel)
+            try:
+                mem = q.con.sql(
+                    "WITH x AS (SELECT rowid AS rid, incident_id AS id, address FROM incidents "
+                    f"WHERE rowid IN (SELECT rid FROM {sname})) "
+                    "SELECT s.g, x.id, s.t, s.c, s.a, s.lon, s.lat, "
+                    "CASE WHEN s.keyed THEN x.address END AS address "
+                    f"FROM {sname} s JOIN x USING (rid) ORDER BY s.g, s.t, x.id").arrow()
+                if not isinstance(mem, pa.Table):
+                    mem = mem.read_all()
+            finally:
+                q.con.unregister(sname)
         finally:
             q.con.unregister(kname)
     finally:
-        q.con.unregister(name)
+        q.con.execute(f"DROP TABLE IF EXISTS temp.{name}")
     g = mem.column("g").to_numpy().astype(np.int64)
     t = mem.column("t").to_numpy().astype(np.int64)
     start = np.r_[0, np.cumsum(np.bincount(g, minlength=k))].astype(np.int64)
@@ -766,56 +792,291 @@ class NearRepeat:
         }
 
 
-def _preceded(x: np.ndarray, y: np.ndarray, t: np.ndarray, ids: pa.Array,
+# --------------------------------------------------------------------------- near repeat search
+
+_SHRINK = 1.0 - 1e-7  # fine cells a hair under r/√2: any two points of one are within r
+_PAIR_CHUNK = 1 << 21  # candidate pairs examined at once in the neighbour search
+_MAX_SLABS = 512  # time slabs of the neighbour search (each at least the window long)
+IdsOf = Callable[[np.ndarray], list[str]]
+"""The incident ids of some points (indices into the point arrays), in that order."""
+
+
+@dataclass
+class _Ties:
+    """Points at the same instant as a candidate, decided by their ids at the end."""
+
+    pairs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    """(point, candidate): the point is preceded when the candidate's id is smaller."""
+    groups: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    """(points, group): a point is preceded when another of its group has a smaller id."""
+    count: int = 0
+
+    def new_groups(self, k: int, size: np.ndarray) -> np.ndarray:
+        out = np.repeat(np.arange(self.count, self.count + k), size)
+        self.count += k
+        return out
+
+    def decide(self, ids: IdsOf, open_: np.ndarray, done: np.ndarray) -> None:
+        """Mark in ``done`` the ``open_`` points that a tie makes preceded."""
+        pi = np.concatenate([a for a, _ in self.pairs] or [np.zeros(0, np.int64)])
+        pj = np.concatenate([b for _, b in self.pairs] or [np.zeros(0, np.int64)])
+        gi = np.concatenate([a for a, _ in self.groups] or [np.zeros(0, np.int64)])
+        gg = np.concatenate([b for _, b in self.groups] or [np.zeros(0, np.int64)])
+        keep = open_[pi]
+        pi, pj = pi[keep], pj[keep]
+        if not len(pi) and not open_[gi].any():
+            return
+        points, back = np.unique(np.r_[pi, pj, gi], return_inverse=True)
+        names = ids(points)
+        code = {s: k for k, s in enumerate(sorted(set(names)))}  # code-point order
+        rank = np.asarray([code[s] for s in names], np.int64)[back]
+        ri, rj, rg = rank[:len(pi)], rank[len(pi):2 * len(pi)], rank[2 * len(pi):]
+        done[pi[rj < ri]] = True
+        low = np.full(self.count, np.iinfo(np.int64).max)
+        np.minimum.at(low, gg, rg)
+        done[gi[(rg > low[gg]) & open_[gi]]] = True
+
+
+def _order(major: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Indices sorting by (``major``, ``t``), both non-negative: one argsort of a packed
+    key when it fits in 63 bits (times in whole seconds or ms when they all are), else a
+    lexsort (several times slower at 10M)."""
+    t0 = int(t.min()) if len(t) else 0
+    rel = t - t0
+    top = int(major.max()) + 1 if len(major) else 1
+    for unit in (1, 1000, 1_000_000):
+        if unit > 1 and np.any(rel % unit):
+            break
+        span = int(rel.max()) // unit + 1 if len(rel) else 1
+        if top * span < 1 << 62:
+            key = major * span
+            key += rel // unit if unit > 1 else rel
+            return np.argsort(key)
+    return np.lexsort((t, major))
+
+
+def _runs(v: np.ndarray) -> np.ndarray:
+    """Mask: where a run of equal values begins."""
+    head = np.empty(len(v), bool)
+    if len(v):
+        head[0] = True
+        np.not_equal(v[1:], v[:-1], out=head[1:])
+    return head
+
+
+def _same_cell(x: np.ndarray, y: np.ndarray, t: np.ndarray, r: float, window_us: int,
+               ties: _Ties) -> np.ndarray:
+    """Mask over points: preceded by another point of its fine cell (side < r/√2).
+
+    In (cell, time) order the latest point of the cell before a point's instant decides
+    (any other is older still). Points of one cell at one instant are left to ``ties``
+    as a group: the ids decide."""
+    n = len(x)
+    size = r / np.sqrt(2.0) * _SHRINK
+    cx = np.floor((x - x.min()) / size).astype(np.int64)
+    key = np.floor((y - y.min()) / size).astype(np.int64)
+    key *= int(cx.max()) + 1
+    key += cx
+    del cx
+    order = _order(key, t)  # by cell, then time
+    ks = key[order]
+    del key
+    ts = t[order]
+    new_cell = _runs(ks)
+    del ks
+    new_run = new_cell | _runs(ts)  # a run: the points of one cell at one instant
+    run_start = np.flatnonzero(new_run)
+    start = run_start[np.cumsum(new_run) - 1]  # first point of each point's run
+    del new_run
+    hit = ~new_cell[start]
+    del new_cell
+    hit &= ts - ts[np.maximum(start - 1, 0)] <= window_us
+    del start, ts
+    sizes = np.diff(np.r_[run_start, n])
+    multi = np.flatnonzero(sizes > 1)
+    if len(multi):  # a point of a run is preceded when another of the run has a smaller id
+        first, size = run_start[multi], sizes[multi]
+        at = np.repeat(first - np.cumsum(np.r_[0, size[:-1]]), size) + np.arange(int(size.sum()))
+        ties.groups.append((order[at], ties.new_groups(len(multi), size)))
+    out = np.zeros(n, bool)
+    out[order] = hit
+    return out
+
+
+class _CellTable:
+    """Cell key → run index for the cells of one slab: a dense array when the grid is
+    small enough (a look-up is one gather), else a sorted key list."""
+
+    def __init__(self, cells: int) -> None:
+        self.dense = np.full(cells, -1, np.int32) if cells <= _DENSE_CELLS else None
+        self.keys = self.runs = np.zeros(0, np.int64)
+
+    def fill(self, keys: np.ndarray, runs: np.ndarray) -> None:
+        self.keys, self.runs = keys, runs  # keys ascending
+        if self.dense is not None:
+            self.dense[keys] = runs
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        if self.dense is not None:
+            return self.dense[keys]
+        if not len(self.keys):
+            return np.full(len(keys), -1, np.int64)
+        p = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[p] == keys, self.runs[p], -1)
+
+    def clear(self) -> None:
+        if self.dense is not None:
+            self.dense[self.keys] = -1
+
+
+def _neighbours(x: np.ndarray, y: np.ndarray, t: np.ndarray, todo: np.ndarray, r: float,
+                window_us: int, ties: _Ties) -> np.ndarray:
+    """Mask over points: ``todo`` points preceded by a point within ``r`` (ties aside).
+
+    Cells of side r (a 3 × 3 block holds every point within r) in time slabs at least
+    the window long (every candidate is in the point's slab or the one before): slab by
+    slab, each point looks up its neighbour cells among that slab's and the previous
+    slab's (small, sorted) cell lists, and tests every candidate exactly."""
+    n = len(x)
+    found = np.zeros(n, bool)
+    if not len(todo):
+        return found
+    size = r if r > 0 else 1.0
+    cx = np.floor((x - x.min()) / size).astype(np.int64) + 1
+    width = int(cx.max()) + 2
+    key = np.floor((y - y.min()) / size).astype(np.int64) + 1
+    size_cells = (int(key.max()) + 2) * width  # the margins included
+    key *= width
+    key += cx
+    del cx
+    t0 = int(t.min())
+    slab_us = max(int(window_us), -(-(int(t.max()) - t0 + 1) // _MAX_SLABS), 1)
+    cells = int(key.max()) + 1
+    slab = (t - t0) // slab_us
+    key += slab * cells
+    order = _order(key, t - t0 - slab * slab_us)  # by slab, cell, then time
+    del slab
+    ks = key[order] % cells
+    del key
+    sl = (t[order] - t0) // slab_us
+    want = np.zeros(n, bool)
+    want[todo] = True
+    want = want[order]  # in sorted order
+    block = np.flatnonzero(_runs(sl))
+    block_end = np.r_[block[1:], n]
+    cell = _runs(ks) | _runs(sl)  # a cell's run within a slab
+    cell_start = np.flatnonzero(cell)
+    del cell
+    cell_end = np.r_[cell_start[1:], n]
+    ts, xs, ys = t[order], x[order], y[order]
+    r2 = r * r
+    offsets = sorted(((dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)),
+                     key=lambda d: (abs(d[0]) + abs(d[1]), d))
+    hit = np.zeros(n, bool)  # in sorted order
+    tables = (_CellTable(size_cells), _CellTable(size_cells))
+    for b in range(len(block)):
+        bs, be = int(block[b]), int(block_end[b])
+        q = bs + np.flatnonzero(want[bs:be])
+        if not len(q):
+            continue
+        filled = []  # the cell runs of this slab and of the one before, by cell key
+        for a, table in ((b, tables[0]), (b - 1, tables[1])):
+            if a < 0 or (a < b and sl[block[a]] != sl[bs] - 1):
+                continue
+            c0, c1 = np.searchsorted(cell_start, [block[a], block_end[a]])
+            table.fill(ks[cell_start[c0:c1]], np.arange(c0, c1))
+            filled.append(table)
+        for dx, dy in offsets:
+            if not len(q):
+                break
+            target = ks[q] + (dy * width + dx)
+            owners, los, lens = [], [], []
+            for table in filled:
+                run = table.find(target)
+                m = np.flatnonzero(run >= 0)
+                run = run[m]
+                owners.append(q[m])
+                los.append(cell_start[run])
+                lens.append(cell_end[run] - cell_start[run])
+            own, lo, length = np.concatenate(owners), np.concatenate(los), np.concatenate(lens)
+            bounds = np.r_[0, np.cumsum(length)]
+            s = 0
+            while s < len(lo):  # every candidate pair, a chunk at a time
+                e = max(int(np.searchsorted(bounds, bounds[s] + _PAIR_CHUNK, side="right")) - 1,
+                        s + 1)
+                ln = length[s:e]
+                i = np.repeat(own[s:e], ln)
+                j = np.repeat(lo[s:e] - (bounds[s:e] - bounds[s]), ln) \
+                    + np.arange(int(bounds[e] - bounds[s]))
+                dt = ts[i] - ts[j]
+                good = (dt >= 0) & (dt <= window_us) & (i != j) \
+                    & ((xs[i] - xs[j]) ** 2 + (ys[i] - ys[j]) ** 2 <= r2)
+                tie = good & (dt == 0)
+                if tie.any():  # the same instant: decided by the ids, later
+                    ties.pairs.append((order[i[tie]], order[j[tie]]))
+                    good &= ~tie
+                hit[i[good]] = True
+                s = e
+            q = q[~hit[q]]
+        for table in filled:
+            table.clear()
+    found[order] = hit
+    return found
+
+
+def _preceded(x: np.ndarray, y: np.ndarray, t: np.ndarray, ids: IdsOf,
               query: np.ndarray, radius: float, window_us: int) -> np.ndarray:
     """Mask over points: in ``query`` (a mask) and preceded by another point within
-    ``radius`` at most ``window_us`` earlier (same instant: the smaller id precedes)."""
-    hit = np.zeros(len(x), bool)
-    if not query.any() or len(x) < 2:
-        return hit
-    cells = _Cells.build(x, y, radius)
-    sec = np.floor_divide(t, 1_000_000)
-    s0 = int(sec.min())
-    span = int(sec.max()) - s0 + 2
-    order = np.lexsort((t, cells.of_point))  # by cell, then time
-    comp = cells.of_point[order] * span + (sec[order] - s0)
-    # Queries in the same (cell, time) order keep every binary search below sorted.
-    qs = order[query[order]]
-    lo_s = np.clip(np.floor_divide(t[qs] - window_us, 1_000_000) - s0, 0, span - 1)
-    hi_s = sec[qs] - s0
-    los, his, owners = [], [], []
-    for off in cells.offsets():
-        r = cells.lookup(cells.point_key[qs] + off)
-        ok = np.flatnonzero(r >= 0)
-        base = r[ok] * span
-        lo = np.searchsorted(comp, base + lo_s[ok], side="left")
-        hi = np.searchsorted(comp, base + hi_s[ok], side="right")
-        nz = hi > lo
-        los.append(lo[nz])
-        his.append(hi[nz])
-        owners.append(qs[ok[nz]])
-    lo, hi, own = np.concatenate(los), np.concatenate(his), np.concatenate(owners)
-    length = hi - lo
-    bounds = np.r_[0, np.cumsum(length)]
-    r2 = radius * radius
-    s = 0
-    while s < len(lo):  # expand the ranges into candidate pairs, a chunk at a time
-        e = max(int(np.searchsorted(bounds, bounds[s] + _CHUNK, side="right")) - 1, s + 1)
-        ln = length[s:e]
-        i = np.repeat(own[s:e], ln)
-        j = order[np.repeat(lo[s:e] - (bounds[s:e] - bounds[s]), ln)
-                  + np.arange(int(bounds[e] - bounds[s]))]
-        dt = t[i] - t[j]
-        ok = (dt >= 0) & (dt <= window_us) & (i != j) \
-            & ((x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2 <= r2)
-        tie = np.flatnonzero(ok & (dt == 0))
-        if len(tie):  # the same instant: only the greater id is preceded
-            a = ids.take(pa.array(i[tie])).to_pylist()
-            b = ids.take(pa.array(j[tie])).to_pylist()
-            ok[tie] = np.asarray([bj < ai for ai, bj in zip(a, b, strict=True)], bool)
-        hit[i[ok]] = True
-        s = e
-    return hit
+    ``radius`` at most ``window_us`` earlier (same instant: the smaller id precedes).
+
+    Two steps, both exact: a point whose fine cell (side a hair under radius/√2, so any
+    two of its points are within the radius) holds a recent enough earlier point is
+    preceded (one look at the latest earlier point of its cell); the others (isolated
+    points, the first of a cluster) test every candidate of the 3 × 3 cells of side
+    radius around them in their time slab and the one before. Pairs at the same instant
+    are decided at the end, with one look-up of the ids involved.
+    """
+    n = len(x)
+    r = abs(float(radius))
+    if not query.any() or n < 2 or window_us < 0:
+        return np.zeros(n, bool)
+    ties = _Ties()
+    done = _same_cell(x, y, t, r, window_us, ties) if r > 0 else np.zeros(n, bool)
+    done &= query
+    done |= _neighbours(x, y, t, np.flatnonzero(query & ~done), r, window_us, ties)
+    ties.decide(ids, query & ~done, done)
+    return done & query
+
+
+def _located(q: Query, state: FilterState) -> dict[str, np.ndarray]:
+    """The located incidents under ``state``: row id, time (µs), category, lon, lat."""
+    p = q.where(state, "incidents", alias="i")
+    tbl = q.con.sql(
+        f"SELECT i.rowid AS rid, epoch_us(i.reported_at) AS t, {_cat_sql('i.category')} AS c, "
+        f"i.lon, i.lat FROM incidents i WHERE ({p.sql}) AND isfinite(i.lon) "
+        "AND isfinite(i.lat)", params=p.params).arrow()
+    if not isinstance(tbl, pa.Table):
+        tbl = tbl.read_all()
+    out = {}
+    for name in tbl.column_names:  # one column at a time: no second copy of the table
+        out[name] = tbl.column(name).to_numpy()
+        tbl = tbl.drop_columns([name])
+    return out
+
+
+def _ids_by_rowid(q: Query, rowid: np.ndarray) -> IdsOf:
+    def ids(points: np.ndarray) -> list[str]:
+        name = f"_near_ids_{id(rowid):x}"
+        want = rowid[points]
+        q.con.register(name, pa.table({"rid": pa.array(want, pa.int64())}))
+        try:
+            got = q.con.execute(f"SELECT rowid, incident_id FROM incidents WHERE rowid IN "
+                                f"(SELECT rid FROM {name})").fetchall()
+        finally:
+            q.con.unregister(name)
+        by_row = dict(got)
+        return [by_row[int(v)] for v in want.tolist()]
+    return ids
 
 
 def near_repeat_rate(q: Query, state: FilterState, days: int = 7,
@@ -827,15 +1088,13 @@ def near_repeat_rate(q: Query, state: FilterState, days: int = 7,
     if state.start is not None:
         look = dataclasses.replace(state, start=state.start - timedelta(days=int(days)))
         start_us = int((day_start(state.start) - _EPOCH) // timedelta(microseconds=1))
-    rows = _fetch(q, look)
-    loc = np.flatnonzero(rows.located)
-    t = rows.t[loc]
-    query = np.ones(len(loc), bool) if start_us is None else t >= start_us
-    hit = np.zeros(len(loc), bool)
-    if len(loc):
-        x, y = project(rows.lon[loc], rows.lat[loc], _centre(q.extract))
-        hit = _preceded(x, y, t, rows.ids.take(pa.array(loc)), query, radius_m, window_us)
-    cat = rows.cat[loc]
+    rows = _located(q, look)
+    t, cat = np.asarray(rows["t"], np.int64), rows["c"]  # no copies of 10M values
+    query = np.ones(len(t), bool) if start_us is None else t >= start_us
+    hit = np.zeros(len(t), bool)
+    if len(t):
+        x, y = project(rows.pop("lon"), rows.pop("lat"), _centre(q.extract))
+        hit = _preceded(x, y, t, _ids_by_rowid(q, rows["rid"]), query, radius_m, window_us)
     ncat = len(INCIDENT_CATEGORIES)
     den = np.bincount(cat[query], minlength=ncat)
     num = np.bincount(cat[hit], minlength=ncat)
@@ -843,10 +1102,23 @@ def near_repeat_rate(q: Query, state: FilterState, days: int = 7,
     return NearRepeat(int(days), float(radius_m), int(hit.sum()), int(query.sum()), by_cat)
 
 
+def _near_repeat_apart(extract: Extract, state: FilterState) -> NearRepeat:
+    q = Query(extract, extract.cursor())  # its own cursor: this runs on another thread
+    try:
+        return near_repeat_rate(q, state)
+    finally:
+        q.con.close()
+
+
 def repeats_section(q: Query, state: FilterState, limit: int = 20) -> dict[str, Any]:
-    """Repeat places and the 7-day near-repeat rate, for ``report --json``."""
-    out = repeat_places(q, state, limit=limit).to_json(limit)
-    out["near_repeat"] = near_repeat_rate(q, state).to_json()
+    """Repeat places and the 7-day near-repeat rate, for ``report --json``.
+
+    The rate is computed on a thread meanwhile: it is mostly numpy on one core, the
+    places mostly DuckDB, and at 10M rows each takes seconds."""
+    with ThreadPoolExecutor(1, thread_name_prefix="near-repeat") as pool:
+        near = pool.submit(_near_repeat_apart, q.extract, state)
+        out = repeat_places(q, state, limit=limit).to_json(limit)
+        out["near_repeat"] = near.result().to_json()
     return out
 
 
