@@ -13,8 +13,10 @@ from datetime import date, timedelta
 import duckdb
 import numpy as np
 
+from . import agg_counts
+from .aggregated import zooms
 from .extract import Extract
-from .filters import FilterState, Predicate, compile_filter, day_start
+from .filters import FilterState, Predicate, compile_filter, day_start, window_span
 from .schema import (
     DISPUTE_LEVELS,
     DISPUTE_STATUSES,
@@ -149,6 +151,9 @@ DAYS_OVERDUE_SQL = "CASE WHEN overdue THEN date_diff('day', deadline, $hs_asof) 
 LOCATED_SQL = "area_idx IS NOT NULL"
 """Rows counted against an area (point in polygon, else their area_id)."""
 HOUR_KEY = "hour(reported_at)"
+POINTS_IN_PLACE = 20_000
+"""In place, incidents are read as rows for symbols only when the tiles hold at most this
+many in view (an upper bound; the scene's own limit decides after reading)."""
 
 
 def hazards_source(pred: Predicate, as_of: date) -> tuple[str, dict]:
@@ -172,7 +177,33 @@ class Query:
 
     def where(self, state: FilterState, table: str, alias: str = "",
               window: bool = True) -> Predicate:
-        return compile_filter(state, table, self.extract.areas, self.as_of(state), alias, window)
+        p = compile_filter(state, table, self.extract.areas, self.as_of(state), alias, window)
+        if table == "incidents" and self.extract.aggregated:
+            # rows read in place: the window opens only the folders of its months
+            sql, params = agg_counts.partition_predicate(
+                *window_span(state, self.as_of(state), window))
+            p = p.and_(sql.replace("year", f"{alias}.year").replace("month", f"{alias}.month")
+                       if alias else sql, **params)
+        return p
+
+    def aggregates(self, state: FilterState) -> bool:
+        """Whether the incident figures of ``state`` come from the aggregate tables."""
+        return self.extract.aggregated and agg_counts.answers(state)
+
+    def grid_zooms(self) -> tuple[int, ...]:
+        return zooms(self.extract.meta) if self.extract.aggregated else ()
+
+    def density_min_cell(self) -> float:
+        """The finest density cell this extract can draw (Mercator m; 0: any)."""
+        return agg_counts.finest_cell_m(self.grid_zooms())
+
+    def points_affordable(self, state: FilterState, view: Viewport) -> bool:
+        """Whether the incidents in ``view`` may be read as rows to draw them as symbols:
+        always from the cache; in place, only when the tiles say few enough are there."""
+        if not self.extract.aggregated:
+            return True
+        return agg_counts.in_view(self, state.without("incident_statuses"), view,
+                                  self.grid_zooms()) <= POINTS_IN_PLACE
 
     def _rows(self, sql: str, params: dict) -> list[tuple]:
         return self.con.execute(sql, params).fetchall()
@@ -240,20 +271,30 @@ class Query:
 
     # ------------------------------------------------------------- incidents
     def incident_count(self, state: FilterState) -> int:
+        if self.aggregates(state):
+            return agg_counts.count(self, state)
         return self.count(self.incidents(state))
 
     def unlocated_count(self, state: FilterState) -> int:
+        if self.aggregates(state):
+            return agg_counts.count(self, state, "area_idx IS NULL")
         return self.count(self.incidents(state).and_("area_idx IS NULL"))
 
     def incidents_by_category(self, state: FilterState) -> dict[str, int]:
+        if self.aggregates(state):
+            return code_counts(agg_counts.by_category(self, state), INCIDENT_CATEGORIES)
         g = self.by_category(state)
         return code_counts(self._rows(g.counts_sql(), g.selection.params), INCIDENT_CATEGORIES)
 
     def incidents_by_area(self, state: FilterState,
                           level: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(area indices, counts); ``level`` rolls the counts up (e.g. to towns)."""
-        g = Grouping(self.located(state), "area_idx")
-        res = self.con.execute(f"{g.counts_sql()} ORDER BY 1", g.selection.params).fetchnumpy()
+        if self.aggregates(state):
+            res = agg_counts.by_area(self, state)
+        else:
+            g = Grouping(self.located(state), "area_idx")
+            res = self.con.execute(f"{g.counts_sql()} ORDER BY 1",
+                                   g.selection.params).fetchnumpy()
         idx = np.asarray(res["k"], dtype=np.int64)
         n = np.asarray(res["n"], dtype=np.int64)
         if level is None or len(idx) == 0:
@@ -266,10 +307,14 @@ class Query:
 
     def incidents_by_day(self, state: FilterState) -> tuple[np.ndarray, np.ndarray]:
         """Daily counts over the window (every day present, zeros included)."""
-        p = self.where(state, "incidents")
-        res = self.con.execute(
-            f"SELECT CAST(reported_at AS DATE) AS d, count(*)::BIGINT AS n FROM incidents "
-            f"WHERE {p.sql} GROUP BY 1 ORDER BY 1", p.params).fetchnumpy()
+        if self.aggregates(state):
+            res = agg_counts.by_day(self, state)
+            res = {"d": res["k"], "n": res["n"]}
+        else:
+            p = self.where(state, "incidents")
+            res = self.con.execute(
+                f"SELECT CAST(reported_at AS DATE) AS d, count(*)::BIGINT AS n FROM incidents "
+                f"WHERE {p.sql} GROUP BY 1 ORDER BY 1", p.params).fetchnumpy()
         days = np.asarray(res["d"], dtype="datetime64[D]")
         counts = np.asarray(res["n"], dtype=np.int64)
         if len(days) == 0:
@@ -294,6 +339,8 @@ class Query:
         return weeks, np.bincount(inv, weights=counts).astype(np.int64)
 
     def incidents_by_hour(self, state: FilterState) -> np.ndarray:
+        if self.aggregates(state):
+            return agg_counts.by_hour(self, state)
         g = self.by_hour(state)
         rows = self._rows(g.counts_sql(), g.selection.params)
         out = np.zeros(24, dtype=np.int64)
@@ -302,7 +349,13 @@ class Query:
         return out
 
     def density_grid(self, state: FilterState, view: Viewport) -> np.ndarray:
-        """Incident counts binned to the viewport's pixels, ``grid[row, col]``, row 0 south."""
+        """Incident counts binned to the viewport's pixels, ``grid[row, col]``, row 0 south.
+
+        In place (``Extract.aggregated``) from the grid tiles: each tile's count in the
+        pixel of its centre, pixels no finer than the finest tile (``density_min_cell``).
+        """
+        if self.aggregates(state):
+            return agg_counts.density_grid(self, state, view, self.grid_zooms())
         g = self.density_cells(state, view)
         w, h = int(view.width), int(view.height)
         # DuckDB filters and computes each row's pixel; numpy counts them. A GROUP BY
@@ -319,6 +372,10 @@ class Query:
         counts = []
         for y in (year, year - 1):
             start, stop = month_bounds(y, mon)
+            if self.aggregates(state):
+                counts.append(agg_counts.between(self, state, day_start(start),
+                                                 day_start(stop)))
+                continue
             counts.append(self._scalar(
                 f"SELECT count(*) FROM incidents WHERE {p.sql} "
                 "AND reported_at >= $m_start AND reported_at < $m_stop",

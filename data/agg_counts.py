@@ -1,0 +1,165 @@
+"""Incident counts from the aggregate tables of an extract opened in place
+(``data.aggregated``): the same figures as ``Query`` counts from rows, for any filter the
+aggregates can answer.
+
+They answer the time window (whole hours: ``reported_at`` there is the start of the
+hour), the categories and the areas, because ``agg_area`` counts each incident against
+the same single area as a row's ``area_idx``: ``compile_filter``'s SQL runs on them
+unchanged with ``count(*)`` read as ``sum(n)``. They cannot answer an incident status:
+``answers`` says so and ``Query`` counts rows instead.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from .filters import FilterState, Predicate, compile_filter
+
+HALF = math.pi * 6378137.0
+"""Half the Web-Mercator world in metres (the tiles of ``agg_cell``)."""
+
+
+def answers(state: FilterState) -> bool:
+    """Whether the aggregates can give the incident figures of ``state``."""
+    return not state.incident_statuses
+
+
+def predicate(q, state: FilterState, window: bool = True) -> Predicate:
+    """The row filter of ``state`` (no partition pruning: it runs on the aggregates)."""
+    return compile_filter(state, "incidents", q.extract.areas, q.as_of(state), window=window)
+
+
+def source(state: FilterState, located: bool = False) -> str:
+    """The smallest aggregate table that answers ``state``."""
+    return "agg_area" if located or state.areas else "agg_all"
+
+
+def _scalar(q, sql: str, params: dict) -> int:
+    rows = q.con.execute(sql, params).fetchall()
+    return int(rows[0][0] or 0) if rows else 0
+
+
+def count(q, state: FilterState, extra: str = "", **params: object) -> int:
+    p = predicate(q, state)
+    table = source(state, located="area_idx" in extra)
+    where = p.sql + (f" AND ({extra})" if extra else "")
+    return _scalar(q, f"SELECT sum(n) FROM {table} WHERE {where}", {**p.params, **params})
+
+
+def grouped(q, state: FilterState, key: str, located: bool = False
+            ) -> dict[str, np.ndarray]:
+    """``key`` → incidents, over the rows of ``state`` (located ones only: ``located``)."""
+    p = predicate(q, state)
+    where = p.sql + (" AND area_idx IS NOT NULL" if located else "")
+    return q.con.execute(
+        f"SELECT {key} AS k, sum(n)::BIGINT AS n FROM {source(state, located)} "
+        f"WHERE {where} GROUP BY 1 ORDER BY 1", p.params).fetchnumpy()
+
+
+def by_category(q, state: FilterState) -> list[tuple]:
+    res = grouped(q, state, "category")
+    return list(zip(res["k"].tolist(), res["n"].tolist(), strict=True))
+
+
+def by_hour(q, state: FilterState) -> np.ndarray:
+    res = grouped(q, state, "hour(reported_at)")
+    out = np.zeros(24, dtype=np.int64)
+    out[np.asarray(res["k"], np.int64)] = np.asarray(res["n"], np.int64)
+    return out
+
+
+def by_day(q, state: FilterState) -> dict[str, np.ndarray]:
+    return grouped(q, state, "CAST(reported_at AS DATE)")
+
+
+def by_area(q, state: FilterState) -> dict[str, np.ndarray]:
+    return grouped(q, state, "area_idx", located=True)
+
+
+def between(q, state: FilterState, start: datetime, stop: datetime) -> int:
+    """Incidents of ``state`` (its window ignored) reported in [start, stop), both on whole
+    hours (``year_over_year``'s months)."""
+    p = predicate(q, state, window=False)
+    return _scalar(q, f"SELECT sum(n) FROM {source(state)} WHERE {p.sql} "
+                   "AND reported_at >= $m_start AND reported_at < $m_stop",
+                   {**p.params, "m_start": start, "m_stop": stop})
+
+
+# --------------------------------------------------------------------------- cells
+def cell_m(zoom: int) -> float:
+    """Width of a tile of ``zoom`` in Web-Mercator metres."""
+    return 2.0 * HALF / (1 << zoom)
+
+
+def finest_cell_m(zooms: tuple[int, ...]) -> float:
+    return cell_m(max(zooms)) if zooms else 0.0
+
+
+def pick_zoom(zooms: tuple[int, ...], pixel_m: float) -> int | None:
+    """The coarsest zoom whose tiles are no wider than a pixel (each tile then lands in
+    one pixel); the finest zoom when every tile is wider."""
+    if not zooms:
+        return None
+    fit = [z for z in zooms if cell_m(z) <= pixel_m * 1.0001]
+    return min(fit) if fit else max(zooms)
+
+
+def density_grid(q, state: FilterState, view, zooms: tuple[int, ...]) -> np.ndarray:
+    """Incidents per viewport pixel from the tiles: a tile's count goes to the pixel
+    holding its centre (``grid[row, col]``, row 0 south, as ``Query.density_grid``)."""
+    w, h = int(view.width), int(view.height)
+    z = pick_zoom(zooms, (view.x1 - view.x0) / w)
+    if z is None:
+        return np.zeros((h, w), np.uint32)
+    size = cell_m(z)
+    # tiles whose centre lies in the view: x from the antimeridian, y from the north edge
+    tx0, tx1 = math.floor((view.x0 + HALF) / size - 0.5), math.ceil((view.x1 + HALF) / size)
+    ty0, ty1 = math.floor((HALF - view.y1) / size - 0.5), math.ceil((HALF - view.y0) / size)
+    p = predicate(q, state)
+    res = q.con.execute(
+        f"SELECT cell_x, cell_y, sum(n)::BIGINT AS n FROM agg_cell WHERE zoom = $z AND "
+        f"cell_x BETWEEN $tx0 AND $tx1 AND cell_y BETWEEN $ty0 AND $ty1 AND {p.sql} "
+        "GROUP BY 1, 2", {**p.params, "z": z, "tx0": tx0, "tx1": tx1, "ty0": ty0, "ty1": ty1}
+    ).fetchnumpy()
+    cx = (np.asarray(res["cell_x"], np.float64) + 0.5) * size - HALF
+    cy = HALF - (np.asarray(res["cell_y"], np.float64) + 0.5) * size
+    n = np.asarray(res["n"], np.int64)
+    col = np.floor((cx - view.x0) / ((view.x1 - view.x0) / w)).astype(np.int64)
+    row = np.floor((cy - view.y0) / ((view.y1 - view.y0) / h)).astype(np.int64)
+    ok = (col >= 0) & (col < w) & (row >= 0) & (row < h)
+    grid = np.bincount(row[ok] * w + col[ok], weights=n[ok], minlength=w * h)
+    return grid.astype(np.uint32).reshape(h, w)
+
+
+def in_view(q, state: FilterState, view, zooms: tuple[int, ...]) -> int:
+    """At most how many located incidents lie in ``view``: the tiles of the finest zoom
+    that touch it (an upper bound: a tile on the edge counts whole)."""
+    if not zooms:
+        return 0
+    z = max(zooms)
+    size = cell_m(z)
+    p = predicate(q, state)
+    return _scalar(q, f"SELECT sum(n) FROM agg_cell WHERE zoom = $z AND cell_x BETWEEN $tx0 "
+                   f"AND $tx1 AND cell_y BETWEEN $ty0 AND $ty1 AND {p.sql}",
+                   {**p.params, "z": z,
+                    "tx0": math.floor((view.x0 + HALF) / size),
+                    "tx1": math.floor((view.x1 + HALF) / size),
+                    "ty0": math.floor((HALF - view.y1) / size),
+                    "ty1": math.floor((HALF - view.y0) / size)})
+
+
+# --------------------------------------------------------------------------- pruning
+def partition_predicate(start: datetime | None, stop: datetime) -> tuple[str, dict]:
+    """SQL on the Hive columns ``year``/``month`` keeping the folders that can hold rows
+    of [start, stop): DuckDB then opens no file of another month. Written as plain
+    comparisons of the columns: DuckDB prunes folders on those, not on arithmetic."""
+    last = stop - timedelta(microseconds=1)
+    sql = "(year < $pp_y1 OR (year = $pp_y1 AND month <= $pp_m1))"
+    params: dict[str, object] = {"pp_y1": last.year, "pp_m1": last.month}
+    if start is not None:
+        sql += " AND (year > $pp_y0 OR (year = $pp_y0 AND month >= $pp_m0))"
+        params |= {"pp_y0": start.year, "pp_m0": start.month}
+    return sql, params
