@@ -32,9 +32,25 @@ def predicate(q, state: FilterState, window: bool = True) -> Predicate:
     return compile_filter(state, "incidents", q.extract.areas, q.as_of(state), window=window)
 
 
-def source(state: FilterState, located: bool = False) -> str:
-    """The smallest aggregate table that answers ``state``."""
-    return "agg_area" if located or state.areas else "agg_all"
+# (table, has hours, has categories, has areas), smallest first
+TABLES = (("agg_all", True, True, False), ("day_area", False, False, True),
+          ("agg_area", True, True, True))
+CELL_TABLES = (("day_cell", False, False), ("agg_cell", True, True))
+
+
+def source(state: FilterState, located: bool = False, hours: bool = False,
+           categories: bool = False) -> str:
+    """The smallest aggregate table that answers ``state`` grouped by hour or category
+    (``hours``, ``categories``) or restricted to located incidents (``located``)."""
+    hours = hours or state.has_hours()
+    categories = categories or bool(state.incident_categories)
+    areas = located or bool(state.areas)
+    return next(name for name, h, c, a in TABLES
+                if (h or not hours) and (c or not categories) and (a or not areas))
+
+
+def cell_source(state: FilterState) -> str:
+    return "day_cell" if not (state.has_hours() or state.incident_categories) else "agg_cell"
 
 
 def _scalar(q, sql: str, params: dict) -> int:
@@ -49,23 +65,24 @@ def count(q, state: FilterState, extra: str = "", **params: object) -> int:
     return _scalar(q, f"SELECT sum(n) FROM {table} WHERE {where}", {**p.params, **params})
 
 
-def grouped(q, state: FilterState, key: str, located: bool = False
-            ) -> dict[str, np.ndarray]:
+def grouped(q, state: FilterState, key: str, located: bool = False, hours: bool = False,
+            categories: bool = False) -> dict[str, np.ndarray]:
     """``key`` → incidents, over the rows of ``state`` (located ones only: ``located``)."""
     p = predicate(q, state)
     where = p.sql + (" AND area_idx IS NOT NULL" if located else "")
+    table = source(state, located, hours, categories)
     return q.con.execute(
-        f"SELECT {key} AS k, sum(n)::BIGINT AS n FROM {source(state, located)} "
+        f"SELECT {key} AS k, sum(n)::BIGINT AS n FROM {table} "
         f"WHERE {where} GROUP BY 1 ORDER BY 1", p.params).fetchnumpy()
 
 
 def by_category(q, state: FilterState) -> list[tuple]:
-    res = grouped(q, state, "category")
+    res = grouped(q, state, "category", categories=True)
     return list(zip(res["k"].tolist(), res["n"].tolist(), strict=True))
 
 
 def by_hour(q, state: FilterState) -> np.ndarray:
-    res = grouped(q, state, "hour(reported_at)")
+    res = grouped(q, state, "hour(reported_at)", hours=True)
     out = np.zeros(24, dtype=np.int64)
     out[np.asarray(res["k"], np.int64)] = np.asarray(res["n"], np.int64)
     return out
@@ -120,7 +137,8 @@ def density_grid(q, state: FilterState, view, zooms: tuple[int, ...]) -> np.ndar
     ty0, ty1 = math.floor((HALF - view.y1) / size - 0.5), math.ceil((HALF - view.y0) / size)
     p = predicate(q, state)
     res = q.con.execute(
-        f"SELECT cell_x, cell_y, sum(n)::BIGINT AS n FROM agg_cell WHERE zoom = $z AND "
+        f"SELECT cell_x, cell_y, sum(n)::BIGINT AS n FROM {cell_source(state)} "
+        "WHERE zoom = $z AND "
         f"cell_x BETWEEN $tx0 AND $tx1 AND cell_y BETWEEN $ty0 AND $ty1 AND {p.sql} "
         "GROUP BY 1, 2", {**p.params, "z": z, "tx0": tx0, "tx1": tx1, "ty0": ty0, "ty1": ty1}
     ).fetchnumpy()
@@ -142,8 +160,8 @@ def in_view(q, state: FilterState, view, zooms: tuple[int, ...]) -> int:
     z = max(zooms)
     size = cell_m(z)
     p = predicate(q, state)
-    return _scalar(q, f"SELECT sum(n) FROM agg_cell WHERE zoom = $z AND cell_x BETWEEN $tx0 "
-                   f"AND $tx1 AND cell_y BETWEEN $ty0 AND $ty1 AND {p.sql}",
+    return _scalar(q, f"SELECT sum(n) FROM {cell_source(state)} WHERE zoom = $z "
+                   f"AND cell_x BETWEEN $tx0 AND $tx1 AND cell_y BETWEEN $ty0 AND $ty1 AND {p.sql}",
                    {**p.params, "z": z,
                     "tx0": math.floor((view.x0 + HALF) / size),
                     "tx1": math.floor((view.x1 + HALF) / size),
@@ -152,14 +170,70 @@ def in_view(q, state: FilterState, view, zooms: tuple[int, ...]) -> int:
 
 
 # --------------------------------------------------------------------------- pruning
-def partition_predicate(start: datetime | None, stop: datetime) -> tuple[str, dict]:
+def partition_predicate(start: datetime | None, stop: datetime, prefix: str = "pp"
+                        ) -> tuple[str, dict]:
     """SQL on the Hive columns ``year``/``month`` keeping the folders that can hold rows
     of [start, stop): DuckDB then opens no file of another month. Written as plain
     comparisons of the columns: DuckDB prunes folders on those, not on arithmetic."""
     last = stop - timedelta(microseconds=1)
-    sql = "(year < $pp_y1 OR (year = $pp_y1 AND month <= $pp_m1))"
-    params: dict[str, object] = {"pp_y1": last.year, "pp_m1": last.month}
+    p = prefix
+    sql = f"(year < ${p}_y1 OR (year = ${p}_y1 AND month <= ${p}_m1))"
+    params: dict[str, object] = {f"{p}_y1": last.year, f"{p}_m1": last.month}
     if start is not None:
-        sql += " AND (year > $pp_y0 OR (year = $pp_y0 AND month >= $pp_m0))"
-        params |= {"pp_y0": start.year, "pp_m0": start.month}
+        sql += f" AND (year > ${p}_y0 OR (year = ${p}_y0 AND month >= ${p}_m0))"
+        params |= {f"{p}_y0": start.year, f"{p}_m0": start.month}
     return sql, params
+
+
+# --------------------------------------------------------------------------- spans
+def _hour_floor(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def _hour_ceil(t: datetime) -> datetime:
+    f = _hour_floor(t)
+    return f if f == t else f + timedelta(hours=1)
+
+
+def span_counts(q, state: FilterState, group: str | None, ranges: tuple) -> list[tuple]:
+    """What ``data.analysis.change.counts_sql`` counts from rows: per group (``category``,
+    ``area_idx`` or None), incidents of ``state`` (its window ignored) in each span
+    [start, stop). The whole hours of a span come from the aggregates; a span edge inside
+    an hour (the extract time) adds that hour's part from the rows, read in place from
+    its month's folder only."""
+    p = predicate(q, state, window=False)
+    params = dict(p.params)
+    whole = []
+    for i, s in enumerate(ranges):
+        a, b = _hour_ceil(s.start), _hour_floor(s.stop)
+        params[f"c{i}_a"], params[f"c{i}_b"] = a, max(a, b)
+        whole.append(f"coalesce(sum(n) FILTER (WHERE reported_at >= $c{i}_a AND "
+                     f"reported_at < $c{i}_b), 0)")
+    table = source(state, located=group == "area_idx", hours=True,
+                   categories=group == "category")
+    key = f"{group} AS g, " if group else ""
+    tail = " GROUP BY 1" if group else ""
+    totals: dict[object, list[int]] = {}
+    for row in q.con.execute(f"SELECT {key}{', '.join(whole)} FROM {table} "
+                             f"WHERE {p.sql}{tail}", params).fetchall():
+        g, vals = (row[0], row[1:]) if group else (None, row)
+        totals[g] = [int(v) for v in vals]
+    # the parts of hours at the span edges, from the rows
+    for i, s in enumerate(ranges):
+        a, b = _hour_ceil(s.start), _hour_floor(s.stop)
+        pieces = [(s.start, min(a, s.stop)), (max(b, s.start), s.stop)] if a <= b else [
+            (s.start, s.stop)]
+        for lo, hi in pieces:
+            if lo >= hi:
+                continue
+            r = q.where(state, "incidents", window=False)
+            part, pp = partition_predicate(lo, hi, "pe")
+            sql = (f"SELECT {key}count(*) FROM incidents WHERE {r.sql} AND {part} AND "
+                   f"reported_at >= $pe_a AND reported_at < $pe_b{tail}")
+            for row in q.con.execute(sql, {**r.params, **pp, "pe_a": lo, "pe_b": hi}
+                                     ).fetchall():
+                g, n = (row[0], row[1]) if group else (None, row[0])
+                totals.setdefault(g, [0] * len(ranges))[i] += int(n)
+    if group:
+        return [(g, *v) for g, v in totals.items()]
+    return [tuple(totals.get(None, [0] * len(ranges)))]

@@ -14,7 +14,9 @@ the cache instead holds:
   per-level counts (an area's own count is its total minus its children's totals), so
   that the row filter's SQL (``reported_at``, ``category``, ``area_idx``) applies as is;
 - ``agg_cell(zoom, reported_at, category, cell_x, cell_y, n)``: located incidents per
-  Web-Mercator tile of each zoom in ``meta.grid_zooms``.
+  Web-Mercator tile of each zoom in ``meta.grid_zooms``;
+- ``day_area``/``day_cell``: the same per day (``reported_at`` midnight), without the
+  category: what a window of whole days without a category filter reads.
 
 ``reported_at`` in the aggregate tables is the start of the hour (the job's day + hour).
 Figures read them in ``data.agg_counts``.
@@ -30,7 +32,7 @@ from .areas import AreaSet
 from .load_report import OK, LoadReport
 from .sources import Source, run, sql_literal
 
-AGG_TABLES = ("agg_all", "agg_area", "agg_cell")
+AGG_TABLES = ("agg_all", "agg_area", "agg_cell", "day_area", "day_cell")
 LEVELS_IN_AREAS = "('county', 'town', 'village', 'grid')"
 INCIDENT_COLUMNS = {  # the cleaned table's columns and their types (data.schema.INCIDENTS)
     "incident_id": "VARCHAR", "reported_at": "TIMESTAMP", "category": "VARCHAR",
@@ -151,11 +153,23 @@ def create_tables(con: duckdb.DuckDBPyConnection, path: Path, source: Source) ->
                sum(incidents)::BIGINT AS n
         FROM read_parquet({_glob(path, 'incidents_by_cell')}) GROUP BY ALL
         ORDER BY zoom, reported_at""")
+    # Per day without the hour and the category: the map and the area figures of a window
+    # of whole days (every window but a playback step of hours) read these, far smaller
+    # at the village level, where the hourly table holds about one row per incident.
+    run(con, """
+        CREATE TABLE day_area AS
+        SELECT date_trunc('day', reported_at) AS reported_at, area_idx, sum(n)::BIGINT AS n
+        FROM agg_area GROUP BY ALL ORDER BY 1, 2""")
+    run(con, """
+        CREATE TABLE day_cell AS
+        SELECT zoom, date_trunc('day', reported_at) AS reported_at, cell_x, cell_y,
+               sum(n)::BIGINT AS n
+        FROM agg_cell GROUP BY ALL ORDER BY zoom, reported_at, cell_x""")
 
 
 def is_aggregated(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether a cache holds the aggregate tables (an extract opened without its rows)."""
-    rows = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name IN "
-                       "('agg_all', 'agg_area', 'agg_cell') AND table_schema = 'main'"
-                       ).fetchall()
+    rows = con.execute("SELECT count(*) FROM information_schema.tables WHERE "
+                       "list_contains($t, table_name) AND table_schema = 'main'",
+                       {"t": list(AGG_TABLES)}).fetchall()
     return int(rows[0][0]) == len(AGG_TABLES)

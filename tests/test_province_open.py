@@ -171,3 +171,41 @@ def test_rows_in_place_match_the_cache(pair) -> None:
                                 "LEFT JOIN areas a USING (area_idx)").fetchall())
     assert ids2 == ids1
     assert isinstance(datetime.now(), datetime)
+
+
+@pytest.fixture(scope="module")
+def late_pair(tmp_path_factory: pytest.TempPathFactory):
+    """Extracted at 13:37 (not on an hour), the feed stopping at the end of May: the KPI
+    periods end inside an hour and the freshness reads a lag."""
+    base = tmp_path_factory.mktemp("late")
+    rows = [r for r in v2.province_incidents(seed=11) if r[1] < datetime(2025, 6, 1, 13, 50)]
+    at = {"extracted_at": "2025-06-05T13:37:00"}
+    ex2 = open_extract(v2.write_v2(base / "v2", rows, **at))
+    ex1 = open_extract(v2.write_v1(base / "v1.duckdb", rows, **at))
+    yield ex2, ex1
+    ex2.close()
+    ex1.close()
+
+
+@pytest.mark.parametrize("which", ["pair", "late_pair"])
+def test_periods_equal_rows(which: str, request: pytest.FixtureRequest) -> None:
+    from data.analysis.change import change, change_by, change_series
+    from data.period import freshness, incident_period
+
+    ex2, ex1 = request.getfixturevalue(which)[:2]
+    qa, qr = Query(ex2), Query(ex1)
+    for state in (FilterState(), STATES["town"], STATES["categories"]):
+        for period in ("day", "week", "month"):
+            for to_date in (True, False):
+                assert change(qa, state, period, to_date=to_date) == change(
+                    qr, state, period, to_date=to_date)
+        until = datetime(2025, 5, 31, 22, 41)
+        assert change(qa, state, "week", to_date=True, until=until) == change(
+            qr, state, "week", to_date=True, until=until)
+        assert change_by(qa, state, "category") == change_by(qr, state, "category")
+        assert change_by(qa, state, "area", level="village") == change_by(
+            qr, state, "area", level="village")
+        assert change_series(qa, state) == change_series(qr, state)
+    assert incident_period(ex2) == incident_period(ex1)
+    fa, fr = freshness(ex2)["incidents"], freshness(ex1)["incidents"]
+    assert (fa.newest, fa.lag_days, fa.lags) == (fr.newest, fr.lag_days, fr.lags)

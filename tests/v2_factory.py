@@ -118,18 +118,19 @@ def by_cell(df: pd.DataFrame) -> pd.DataFrame:
             .size().reset_index(name="incidents").astype({"incidents": "int64"}))
 
 
-def tables(incidents: list[tuple[Any, ...]]) -> dict[str, list[tuple[Any, ...]]]:
+def tables(incidents: list[tuple[Any, ...]], **meta: str
+           ) -> dict[str, list[tuple[Any, ...]]]:
     t = factory.full_tables(0)
     t["incidents"] = incidents
+    t["meta"] = factory.meta_rows(**meta)
     return t
 
 
-def write_v2(path: Path, incidents: list[tuple[Any, ...]]) -> Path:
+def write_v2(path: Path, incidents: list[tuple[Any, ...]], **meta: str) -> Path:
     """A version 2 Parquet directory extract of ``incidents`` with both aggregates."""
-    t = tables(incidents)
-    t["meta"] = factory.meta_rows(schema_version="2",
-                                  aggregates="incidents_by_area,incidents_by_cell",
-                                  grid_zooms=",".join(str(z) for z in ZOOMS))
+    t = tables(incidents, schema_version="2",
+               aggregates="incidents_by_area,incidents_by_cell",
+               grid_zooms=",".join(str(z) for z in ZOOMS), **meta)
     factory.write_parquet_dir(path, t)
     df = frame(incidents)
     for name, agg in (("incidents_by_area", by_area(df)), ("incidents_by_cell", by_cell(df))):
@@ -138,6 +139,6 @@ def write_v2(path: Path, incidents: list[tuple[Any, ...]]) -> Path:
     return path
 
 
-def write_v1(path: Path, incidents: list[tuple[Any, ...]]) -> Path:
+def write_v1(path: Path, incidents: list[tuple[Any, ...]], **meta: str) -> Path:
     """The same tables as a version 1 DuckDB extract (the row path)."""
-    return factory.write_extract(path, tables(incidents))
+    return factory.write_extract(path, tables(incidents, **meta))
