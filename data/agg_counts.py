@@ -23,7 +23,8 @@ HALF = math.pi * 6378137.0
 
 
 def answers(state: FilterState) -> bool:
-    """Whether the aggregates can give the incident figures of ``state``."""
+    """Whether the aggregates may give incident figures of ``state`` at all (each
+    figure still returns None when its table cannot, and ``Query`` counts rows)."""
     return not state.incident_statuses
 
 
@@ -33,24 +34,23 @@ def predicate(q, state: FilterState, window: bool = True) -> Predicate:
 
 
 # (table, has hours, has categories, has areas), smallest first
-TABLES = (("agg_all", True, True, False), ("day_area", False, False, True),
-          ("agg_area", True, True, True))
-CELL_TABLES = (("day_cell", False, False), ("agg_cell", True, True))
+TABLES = (("agg_all", True, True, False), ("day_area", False, False, True))
 
 
 def source(state: FilterState, located: bool = False, hours: bool = False,
-           categories: bool = False) -> str:
+           categories: bool = False) -> str | None:
     """The smallest aggregate table that answers ``state`` grouped by hour or category
-    (``hours``, ``categories``) or restricted to located incidents (``located``)."""
+    (``hours``, ``categories``) or restricted to located incidents (``located``); None
+    when none does."""
     hours = hours or state.has_hours()
     categories = categories or bool(state.incident_categories)
     areas = located or bool(state.areas)
-    return next(name for name, h, c, a in TABLES
-                if (h or not hours) and (c or not categories) and (a or not areas))
+    return next((name for name, h, c, a in TABLES
+                 if (h or not hours) and (c or not categories) and (a or not areas)), None)
 
 
-def cell_source(state: FilterState) -> str:
-    return "day_cell" if not (state.has_hours() or state.incident_categories) else "agg_cell"
+def cell_source(state: FilterState) -> str | None:
+    return None if state.has_hours() or state.incident_categories else "day_cell"
 
 
 def _scalar(q, sql: str, params: dict) -> int:
@@ -58,49 +58,59 @@ def _scalar(q, sql: str, params: dict) -> int:
     return int(rows[0][0] or 0) if rows else 0
 
 
-def count(q, state: FilterState, extra: str = "", **params: object) -> int:
-    p = predicate(q, state)
+def count(q, state: FilterState, extra: str = "") -> int | None:
     table = source(state, located="area_idx" in extra)
+    if table is None:
+        return None
+    p = predicate(q, state)
     where = p.sql + (f" AND ({extra})" if extra else "")
-    return _scalar(q, f"SELECT sum(n) FROM {table} WHERE {where}", {**p.params, **params})
+    return _scalar(q, f"SELECT sum(n) FROM {table} WHERE {where}", p.params)
 
 
 def grouped(q, state: FilterState, key: str, located: bool = False, hours: bool = False,
-            categories: bool = False) -> dict[str, np.ndarray]:
+            categories: bool = False) -> dict[str, np.ndarray] | None:
     """``key`` → incidents, over the rows of ``state`` (located ones only: ``located``)."""
+    table = source(state, located, hours, categories)
+    if table is None:
+        return None
     p = predicate(q, state)
     where = p.sql + (" AND area_idx IS NOT NULL" if located else "")
-    table = source(state, located, hours, categories)
     return q.con.execute(
         f"SELECT {key} AS k, sum(n)::BIGINT AS n FROM {table} "
         f"WHERE {where} GROUP BY 1 ORDER BY 1", p.params).fetchnumpy()
 
 
-def by_category(q, state: FilterState) -> list[tuple]:
+def by_category(q, state: FilterState) -> list[tuple] | None:
     res = grouped(q, state, "category", categories=True)
-    return list(zip(res["k"].tolist(), res["n"].tolist(), strict=True))
+    return None if res is None else list(zip(res["k"].tolist(), res["n"].tolist(),
+                                             strict=True))
 
 
-def by_hour(q, state: FilterState) -> np.ndarray:
+def by_hour(q, state: FilterState) -> np.ndarray | None:
     res = grouped(q, state, "hour(reported_at)", hours=True)
+    if res is None:
+        return None
     out = np.zeros(24, dtype=np.int64)
     out[np.asarray(res["k"], np.int64)] = np.asarray(res["n"], np.int64)
     return out
 
 
-def by_day(q, state: FilterState) -> dict[str, np.ndarray]:
+def by_day(q, state: FilterState) -> dict[str, np.ndarray] | None:
     return grouped(q, state, "CAST(reported_at AS DATE)")
 
 
-def by_area(q, state: FilterState) -> dict[str, np.ndarray]:
+def by_area(q, state: FilterState) -> dict[str, np.ndarray] | None:
     return grouped(q, state, "area_idx", located=True)
 
 
-def between(q, state: FilterState, start: datetime, stop: datetime) -> int:
-    """Incidents of ``state`` (its window ignored) reported in [start, stop), both on whole
-    hours (``year_over_year``'s months)."""
+def between(q, state: FilterState, start: datetime, stop: datetime) -> int | None:
+    """Incidents of ``state`` (its window ignored) reported in [start, stop), both
+    midnights (``year_over_year``'s months)."""
+    table = source(state)
+    if table is None:
+        return None
     p = predicate(q, state, window=False)
-    return _scalar(q, f"SELECT sum(n) FROM {source(state)} WHERE {p.sql} "
+    return _scalar(q, f"SELECT sum(n) FROM {table} WHERE {p.sql} "
                    "AND reported_at >= $m_start AND reported_at < $m_stop",
                    {**p.params, "m_start": start, "m_stop": stop})
 
@@ -124,13 +134,13 @@ def pick_zoom(zooms: tuple[int, ...], pixel_m: float) -> int | None:
     return min(fit) if fit else max(zooms)
 
 
-def density_grid(q, state: FilterState, view, zooms: tuple[int, ...]) -> np.ndarray:
+def density_grid(q, state: FilterState, view, zooms: tuple[int, ...]) -> np.ndarray | None:
     """Incidents per viewport pixel from the tiles: a tile's count goes to the pixel
     holding its centre (``grid[row, col]``, row 0 south, as ``Query.density_grid``)."""
     w, h = int(view.width), int(view.height)
     z = pick_zoom(zooms, (view.x1 - view.x0) / w)
-    if z is None:
-        return np.zeros((h, w), np.uint32)
+    if z is None or cell_source(state) is None:
+        return None
     size = cell_m(z)
     # tiles whose centre lies in the view: x from the antimeridian, y from the north edge
     tx0, tx1 = math.floor((view.x0 + HALF) / size - 0.5), math.ceil((view.x1 + HALF) / size)
@@ -152,11 +162,31 @@ def density_grid(q, state: FilterState, view, zooms: tuple[int, ...]) -> np.ndar
     return grid.astype(np.uint32).reshape(h, w)
 
 
-def in_view(q, state: FilterState, view, zooms: tuple[int, ...]) -> int:
+def tile_counts(q, state: FilterState, zoom: int, tx0: int, ty0: int, nx: int, ny: int
+                ) -> np.ndarray | None:
+    """Incidents per tile of ``zoom`` in the block of ``nx`` x ``ny`` tiles whose
+    north-west tile is (tx0, ty0), as a (ny, nx) array with row 0 south."""
+    if cell_source(state) is None:
+        return None
+    p = predicate(q, state)
+    res = q.con.execute(
+        f"SELECT cell_x, cell_y, sum(n)::BIGINT AS n FROM {cell_source(state)} "
+        "WHERE zoom = $z AND cell_x BETWEEN $tx0 AND $tx1 AND cell_y BETWEEN $ty0 AND $ty1 "
+        f"AND {p.sql} GROUP BY 1, 2",
+        {**p.params, "z": zoom, "tx0": tx0, "tx1": tx0 + nx - 1, "ty0": ty0,
+         "ty1": ty0 + ny - 1}).fetchnumpy()
+    out = np.zeros((ny, nx), np.int64)
+    ix = np.asarray(res["cell_x"], np.int64) - tx0
+    iy = ny - 1 - (np.asarray(res["cell_y"], np.int64) - ty0)
+    np.add.at(out, (iy, ix), np.asarray(res["n"], np.int64))
+    return out
+
+
+def in_view(q, state: FilterState, view, zooms: tuple[int, ...]) -> int | None:
     """At most how many located incidents lie in ``view``: the tiles of the finest zoom
     that touch it (an upper bound: a tile on the edge counts whole)."""
-    if not zooms:
-        return 0
+    if not zooms or cell_source(state) is None:
+        return None
     z = max(zooms)
     size = cell_m(z)
     p = predicate(q, state)
@@ -186,31 +216,37 @@ def partition_predicate(start: datetime | None, stop: datetime, prefix: str = "p
 
 
 # --------------------------------------------------------------------------- spans
-def _hour_floor(t: datetime) -> datetime:
-    return t.replace(minute=0, second=0, microsecond=0)
+def _floor(t: datetime, unit: timedelta) -> datetime:
+    f = t.replace(minute=0, second=0, microsecond=0)
+    return f.replace(hour=0) if unit == timedelta(days=1) else f
 
 
-def _hour_ceil(t: datetime) -> datetime:
-    f = _hour_floor(t)
-    return f if f == t else f + timedelta(hours=1)
+def _ceil(t: datetime, unit: timedelta) -> datetime:
+    f = _floor(t, unit)
+    return f if f == t else f + unit
 
 
-def span_counts(q, state: FilterState, group: str | None, ranges: tuple) -> list[tuple]:
+def span_counts(q, state: FilterState, group: str | None, ranges: tuple
+                ) -> list[tuple] | None:
     """What ``data.analysis.change.counts_sql`` counts from rows: per group (``category``,
     ``area_idx`` or None), incidents of ``state`` (its window ignored) in each span
-    [start, stop). The whole hours of a span come from the aggregates; a span edge inside
-    an hour (the extract time) adds that hour's part from the rows, read in place from
-    its month's folder only."""
+    [start, stop). The whole hours (or days: the area table) of a span come from the
+    aggregates; a span edge inside one (the extract time) adds that part from the rows,
+    read in place from its month's folder only. None when no table answers."""
+    table = source(state.without("start"), located=group == "area_idx",
+                   categories=group == "category")
+    if table is None:
+        return None
+    unit = timedelta(hours=1) if dict((t[0], t[1]) for t in TABLES)[table] else timedelta(
+        days=1)
     p = predicate(q, state, window=False)
     params = dict(p.params)
     whole = []
     for i, s in enumerate(ranges):
-        a, b = _hour_ceil(s.start), _hour_floor(s.stop)
+        a, b = _ceil(s.start, unit), _floor(s.stop, unit)
         params[f"c{i}_a"], params[f"c{i}_b"] = a, max(a, b)
         whole.append(f"coalesce(sum(n) FILTER (WHERE reported_at >= $c{i}_a AND "
                      f"reported_at < $c{i}_b), 0)")
-    table = source(state, located=group == "area_idx", hours=True,
-                   categories=group == "category")
     key = f"{group} AS g, " if group else ""
     tail = " GROUP BY 1" if group else ""
     totals: dict[object, list[int]] = {}
@@ -218,9 +254,9 @@ def span_counts(q, state: FilterState, group: str | None, ranges: tuple) -> list
                              f"WHERE {p.sql}{tail}", params).fetchall():
         g, vals = (row[0], row[1:]) if group else (None, row)
         totals[g] = [int(v) for v in vals]
-    # the parts of hours at the span edges, from the rows
+    # the parts of hours (days) at the span edges, from the rows
     for i, s in enumerate(ranges):
-        a, b = _hour_ceil(s.start), _hour_floor(s.stop)
+        a, b = _ceil(s.start, unit), _floor(s.stop, unit)
         pieces = [(s.start, min(a, s.stop)), (max(b, s.start), s.stop)] if a <= b else [
             (s.start, s.stop)]
         for lo, hi in pieces:

@@ -9,16 +9,19 @@ the cache instead holds:
   already), with the columns the cleaned table has (``mx``/``my``, ``area_idx``) and the
   partition columns ``year``/``month`` so that a time window prunes whole folders;
 - ``agg_all(reported_at, category, n)``: every incident per hour and category;
-- ``agg_area(reported_at, category, area_idx, n)``: incidents per hour, category and the
-  area each one counts against (its finest area, NULL when it has none), derived from the
-  per-level counts (an area's own count is its total minus its children's totals), so
-  that the row filter's SQL (``reported_at``, ``category``, ``area_idx``) applies as is;
-- ``agg_cell(zoom, reported_at, category, cell_x, cell_y, n)``: located incidents per
-  Web-Mercator tile of each zoom in ``meta.grid_zooms``;
-- ``day_area``/``day_cell``: the same per day (``reported_at`` midnight), without the
-  category: what a window of whole days without a category filter reads.
+- ``day_area(reported_at, area_idx, n)``: incidents per day and the area each one counts
+  against (its finest area, NULL when it has none), derived from the per-level totals
+  (an area's own count is its total less its children's), so that the row filter's SQL
+  (``reported_at``, ``area_idx``) applies as is;
+- ``day_cell(zoom, reported_at, cell_x, cell_y, n)``: located incidents per day and
+  Web-Mercator tile of each zoom in ``meta.grid_zooms``.
 
-``reported_at`` in the aggregate tables is the start of the hour (the job's day + hour).
+Per day and without the category at the area and tile level: the hourly tables of the
+job hold about one row per incident at the village level (and their copy cost minutes
+at 100M), while a day table answers every window of whole days. A figure these tables
+cannot answer (an area or the map under a category filter or a window of hours) reads
+the rows in place, with partition pruning (``data.agg_counts``).
+``reported_at`` in these tables is the start of the hour or the day.
 Figures read them in ``data.agg_counts``.
 """
 
@@ -32,7 +35,7 @@ from .areas import AreaSet
 from .load_report import OK, LoadReport
 from .sources import Source, run, sql_literal
 
-AGG_TABLES = ("agg_all", "agg_area", "agg_cell", "day_area", "day_cell")
+AGG_TABLES = ("agg_all", "day_area", "day_cell")
 LEVELS_IN_AREAS = "('county', 'town', 'village', 'grid')"
 INCIDENT_COLUMNS = {  # the cleaned table's columns and their types (data.schema.INCIDENTS)
     "incident_id": "VARCHAR", "reported_at": "TIMESTAMP", "category": "VARCHAR",
@@ -92,6 +95,7 @@ def read_incidents(con: duckdb.DuckDBPyConnection, path: Path, source: Source,
 
 def create_tables(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> None:
     """The ``incidents`` view and the aggregate tables (after ``areas`` is written)."""
+    run(con, "SET preserve_insertion_order = false")  # big sorts and sums spill
     cols = source.tables["incidents"].columns
     select = []
     for name, kind in INCIDENT_COLUMNS.items():
@@ -118,53 +122,29 @@ def create_tables(con: duckdb.DuckDBPyConnection, path: Path, source: Source) ->
         CREATE TABLE agg_all AS
         SELECT {hour} AS reported_at, category, sum(incidents)::BIGINT AS n
         FROM {by_area} WHERE level = 'all' GROUP BY ALL ORDER BY 1, 2""")
-    # Totals of each area's subtree; an area's own count = its total - its children's.
+    # An area's own count is its total less its children's totals, the unlocated ones
+    # are all less the roots' totals: each total adds to its area and takes from its
+    # parent (or from "no area"), in one pass and one sum (which spills to disk).
     run(con, f"""
-        CREATE TEMP TABLE _subtree AS
-        SELECT {hour} AS reported_at, b.category, a.area_idx, a.parent_idx,
-               sum(b.incidents)::BIGINT AS n
-        FROM {by_area} b JOIN areas a ON a.area_id = b.area_id
-             AND (b.level = a.level OR (b.level = 'unlisted' AND a.level IS NULL))
-        WHERE b.level IN {LEVELS_IN_AREAS} OR b.level = 'unlisted'
-        GROUP BY ALL""")
-    run(con, """
-        CREATE TABLE agg_area AS
-        WITH children AS (
-            SELECT reported_at, category, parent_idx AS area_idx, sum(n) AS n
-            FROM _subtree WHERE parent_idx >= 0 GROUP BY ALL),
-        own AS (
-            SELECT s.reported_at, s.category, s.area_idx,
-                   (s.n - coalesce(c.n, 0))::BIGINT AS n
-            FROM _subtree s LEFT JOIN children c USING (reported_at, category, area_idx)),
-        roots AS (
-            SELECT reported_at, category, sum(n) AS n FROM _subtree WHERE parent_idx < 0
-            GROUP BY ALL),
-        unlocated AS (
-            SELECT t.reported_at, t.category, CAST(NULL AS INTEGER) AS area_idx,
-                   (t.n - coalesce(r.n, 0))::BIGINT AS n
-            FROM agg_all t LEFT JOIN roots r USING (reported_at, category))
-        SELECT * FROM (SELECT * FROM own UNION ALL SELECT * FROM unlocated)
-        WHERE n <> 0 ORDER BY reported_at, area_idx""")
-    run(con, "DROP TABLE _subtree")
+        CREATE TABLE day_area AS
+        SELECT CAST(day AS TIMESTAMP) AS reported_at, k AS area_idx, sum(v)::BIGINT AS n
+        FROM (
+            SELECT b.day, unnest([a.area_idx, CASE WHEN a.parent_idx >= 0
+                                                   THEN a.parent_idx END]) AS k,
+                   unnest([b.incidents, -b.incidents]) AS v
+            FROM {by_area} b JOIN areas a ON a.area_id = b.area_id
+                 AND (b.level = a.level OR (b.level = 'unlisted' AND a.level IS NULL))
+            WHERE b.level IN {LEVELS_IN_AREAS} OR b.level = 'unlisted'
+            UNION ALL
+            SELECT day, NULL, incidents FROM {by_area} WHERE level = 'all')
+        GROUP BY ALL HAVING sum(v) <> 0 ORDER BY 1, 2""")
     run(con, f"""
-        CREATE TABLE agg_cell AS
-        SELECT CAST(zoom AS INTEGER) AS zoom, {hour} AS reported_at, category,
+        CREATE TABLE day_cell AS
+        SELECT CAST(zoom AS INTEGER) AS zoom, CAST(day AS TIMESTAMP) AS reported_at,
                CAST(cell_x AS INTEGER) AS cell_x, CAST(cell_y AS INTEGER) AS cell_y,
                sum(incidents)::BIGINT AS n
         FROM read_parquet({_glob(path, 'incidents_by_cell')}) GROUP BY ALL
         ORDER BY zoom, reported_at""")
-    # Per day without the hour and the category: the map and the area figures of a window
-    # of whole days (every window but a playback step of hours) read these, far smaller
-    # at the village level, where the hourly table holds about one row per incident.
-    run(con, """
-        CREATE TABLE day_area AS
-        SELECT date_trunc('day', reported_at) AS reported_at, area_idx, sum(n)::BIGINT AS n
-        FROM agg_area GROUP BY ALL ORDER BY 1, 2""")
-    run(con, """
-        CREATE TABLE day_cell AS
-        SELECT zoom, date_trunc('day', reported_at) AS reported_at, cell_x, cell_y,
-               sum(n)::BIGINT AS n
-        FROM agg_cell GROUP BY ALL ORDER BY zoom, reported_at, cell_x""")
 
 
 def is_aggregated(con: duckdb.DuckDBPyConnection) -> bool:

@@ -223,8 +223,9 @@ def situation_layers(q: Query, state: FilterState, view: Viewport,
                      options: SceneOptions) -> list[LayerSpec]:
     lang = options.lang
     out: list[LayerSpec] = []
+    # read in place, rows are read only when the tiles say few enough are in view
     in_view = (q.incident_points(state, view, limit=POINT_LIMIT + 1)
-               if options.incident_points else None)
+               if options.incident_points and q.points_affordable(state, view) else None)
     legend_cats = tuple(LegendEntry(code_label("incident_category", c, lang), col)
                         for c, col in styles.INCIDENT_COLORS.items())
     if in_view is not None and len(in_view["mx"]) <= POINT_LIMIT:
@@ -241,9 +242,10 @@ def situation_layers(q: Query, state: FilterState, view: Viewport,
     else:
         w = max(1, view.width // RASTER_SCALE)
         h = max(1, view.height // RASTER_SCALE)
-        if options.min_cell_m > 0:
-            w = max(1, min(w, int((view.x1 - view.x0) / options.min_cell_m)))
-            h = max(1, min(h, int((view.y1 - view.y0) / options.min_cell_m)))
+        min_cell = max(options.min_cell_m, q.density_min_cell())  # tiles: no finer
+        if min_cell > 0:
+            w = max(1, min(w, int((view.x1 - view.x0) / min_cell)))
+            h = max(1, min(h, int((view.y1 - view.y0) / min_cell)))
         grid = q.density_grid(state, Viewport(view.x0, view.y0, view.x1, view.y1, w, h))
         values = np.log1p(grid.astype(np.float32))
         top = float(values.max()) or 1.0

@@ -209,3 +209,49 @@ def test_periods_equal_rows(which: str, request: pytest.FixtureRequest) -> None:
     assert incident_period(ex2) == incident_period(ex1)
     fa, fr = freshness(ex2)["incidents"], freshness(ex1)["incidents"]
     assert (fa.newest, fa.lag_days, fa.lags) == (fr.newest, fr.lag_days, fr.lags)
+
+
+def test_grid_hotspots_on_tiles(pair) -> None:
+    """Gi* in place runs on the Web-Mercator tiles: the cell counts are the tiles'."""
+    from data.analysis.hotspots import grid_hotspots
+
+    ex2, _, df = pair
+    q = Query(ex2)
+    state = STATES["window"]
+    hs = grid_hotspots(q, state)
+    assert hs.grid.tiles is not None
+    z, tx0, ty0 = hs.grid.tiles
+    sel = _pandas(df, state, q.as_of(state))
+    sel = sel[sel["lon"].notna()]
+    tx, ty = v2.tile(sel["lon"].to_numpy(), sel["lat"].to_numpy(), z)
+    want = np.zeros((hs.ny, hs.nx), int)
+    np.add.at(want, (hs.ny - 1 - (ty - ty0), tx - tx0), 1)
+    assert hs.counts.tolist() == np.where(hs.study, want, 0).tolist()
+    assert hs.counts.sum() > 0
+
+
+def test_scene_in_place(pair) -> None:
+    """Zoomed out the map is a raster from the tiles; zoomed in on a corner of a village,
+    the few incidents there are drawn as symbols read from the rows."""
+    from layers.scene import SceneOptions, build_scene, full_view
+
+    ex2, _, df = pair
+    q = Query(ex2)
+    state = STATES["window"]
+    opts = SceneOptions(hotspots=True, choropleth="count")
+    scene = build_scene(q, state, full_view(ex2, 800, 500),
+                        SceneOptions(choropleth="count", incident_points=False))
+    assert scene.layer("incidents").meta["mode"] == "density"
+    located = _pandas(df, state, q.as_of(state))["lon"].notna().sum()
+    assert scene.layer("incidents").meta["count"] == located
+    x0, y0 = np.radians(115.04) * 6378137.0, np.log(np.tan(
+        np.pi / 4 + np.radians(27.04) / 2)) * 6378137.0
+    near = build_scene(q, state, Viewport(x0, y0, x0 + 1500, y0 + 1000, 600, 400), opts)
+    layer = near.layer("incidents")
+    assert layer.meta["mode"] == "points"
+    sel = _pandas(df, state, q.as_of(state))
+    r = 6378137.0
+    mx = np.radians(sel["lon"]) * r
+    my = np.log(np.tan(np.pi / 4 + np.radians(sel["lat"]) / 2)) * r
+    inside = (mx >= x0) & (mx < x0 + 1500) & (my >= y0) & (my < y0 + 1000)
+    assert layer.meta["count"] == int(inside.sum()) > 0

@@ -205,8 +205,9 @@ def counts_sql(q: Query, state: FilterState, group: str | None,
 def span_rows(q: Query, state: FilterState, group: str | None,
               ranges: tuple[Span, ...]) -> list[tuple]:
     """``counts_sql``'s result: from the aggregates when the extract is read in place."""
-    if q.aggregates(state):
-        return agg_counts.span_counts(q, state, group, ranges)
+    if q.aggregates(state) and (
+            rows := agg_counts.span_counts(q, state, group, ranges)) is not None:
+        return rows
     sql, params = counts_sql(q, state, group, ranges)
     return q.con.execute(sql, params).fetchall()
 

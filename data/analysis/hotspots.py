@@ -86,6 +86,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from .. import agg_counts
 from ..areas import AreaSet
 from ..coords import lonlat_to_mercator, mercator_to_lonlat
 from ..extract import Extract
@@ -239,6 +240,9 @@ class Grid:
     """(ny, nx) bool: cells whose centre lies in the area polygons."""
     cell_area: np.ndarray = field(repr=False)
     """(ny, nx) finest area index containing each cell centre, -1 for none."""
+    tiles: tuple[int, int, int] | None = None
+    """(zoom, x of the west column, y of the north row) when the cells are the
+    Web-Mercator tiles of an extract read in place: their counts come from its tiles."""
 
     @property
     def n_study(self) -> int:
@@ -296,6 +300,18 @@ def _build_grid(q: Query, roots: tuple[str, ...], cell_m: float | None) -> Grid:
     y0 = math.floor(my0 / cell) * cell
     nx = math.floor((mx1 - x0) / cell) + 1
     ny = math.floor((my1 - y0) / cell) + 1
+    tiles = None
+    zooms = q.grid_zooms() if cell_m is None else ()
+    if zooms:  # read in place: the tiles nearest the nice size are the cells
+        z = min(zooms, key=lambda k: abs(math.log(agg_counts.cell_m(k) * scale / size_m)))
+        cell = agg_counts.cell_m(z)
+        size_m = cell * scale
+        h = agg_counts.HALF
+        tx0, tx1 = math.floor((mx0 + h) / cell), math.floor((mx1 + h) / cell)
+        ty0, ty1 = math.floor((h - my1) / cell), math.floor((h - my0) / cell)
+        nx, ny = tx1 - tx0 + 1, ty1 - ty0 + 1
+        x0, y0 = tx0 * cell - h, h - (ty1 + 1) * cell
+        tiles = (z, tx0, ty0)
     if nx * ny > MAX_CELLS:
         raise ValueError(f"{size_m} m cells give {nx} x {ny} cells for this extent; too many")
     iy, ix = np.divmod(np.arange(nx * ny), nx)
@@ -315,7 +331,7 @@ def _build_grid(q: Query, roots: tuple[str, ...], cell_m: float | None) -> Grid:
     else:
         study = np.ones(nx * ny, dtype=bool)
     return Grid(float(x0), float(y0), float(cell), float(size_m), nx, ny,
-                study.reshape(ny, nx), cell_area.reshape(ny, nx))
+                study.reshape(ny, nx), cell_area.reshape(ny, nx), tiles)
 
 
 def _cell_sql(grid: Grid) -> tuple[str, str, dict[str, Any]]:
@@ -339,6 +355,10 @@ def grid_cells(q: Query, state: FilterState, grid: Grid) -> Grouping:
 def _grid_counts(q: Query, state: FilterState, grid: Grid) -> np.ndarray:
     if grid.nx * grid.ny == 0:
         return np.zeros((grid.ny, grid.nx), dtype=np.int64)
+    if grid.tiles is not None and q.aggregates(state) and (
+            counts := agg_counts.tile_counts(q, state, *grid.tiles, grid.nx, grid.ny)
+    ) is not None:
+        return np.where(grid.study, counts, 0)
     g = grid_cells(q, state, grid)
     # DuckDB filters and computes each row's cell; numpy counts (as Query.density_grid).
     res = q.con.execute(g.keys_sql(), g.selection.params).fetchnumpy()
