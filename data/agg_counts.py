@@ -121,8 +121,24 @@ def cell_m(zoom: int) -> float:
     return 2.0 * HALF / (1 << zoom)
 
 
-def finest_cell_m(zooms: tuple[int, ...]) -> float:
-    return cell_m(max(zooms)) if zooms else 0.0
+TILES_ACROSS = 400
+"""The map reads a zoom's tiles when at most this many span the view: the finest zoom
+over a province holds about a row per incident, too many to sum at each window change."""
+
+
+def view_zoom(zooms: tuple[int, ...], span_m: float) -> int | None:
+    """The finest zoom with at most ``TILES_ACROSS`` tiles across a view ``span_m`` wide
+    (the coarsest when none)."""
+    if not zooms:
+        return None
+    fit = [z for z in zooms if span_m / cell_m(z) <= TILES_ACROSS]
+    return max(fit) if fit else min(zooms)
+
+
+def finest_cell_m(zooms: tuple[int, ...], span_m: float) -> float:
+    """The smallest density cell a view ``span_m`` wide can show (0: no tiles)."""
+    z = view_zoom(zooms, span_m)
+    return 0.0 if z is None else cell_m(z)
 
 
 def pick_zoom(zooms: tuple[int, ...], pixel_m: float) -> int | None:
@@ -138,7 +154,9 @@ def density_grid(q, state: FilterState, view, zooms: tuple[int, ...]) -> np.ndar
     """Incidents per viewport pixel from the tiles: a tile's count goes to the pixel
     holding its centre (``grid[row, col]``, row 0 south, as ``Query.density_grid``)."""
     w, h = int(view.width), int(view.height)
-    z = pick_zoom(zooms, (view.x1 - view.x0) / w)
+    top = view_zoom(zooms, view.x1 - view.x0)
+    z = pick_zoom(tuple(k for k in zooms if top is not None and k <= top),
+                  (view.x1 - view.x0) / w)
     if z is None or cell_source(state) is None:
         return None
     size = cell_m(z)

@@ -10,17 +10,16 @@ the cache instead holds:
   partition columns ``year``/``month`` so that a time window prunes whole folders;
 - ``agg_all(reported_at, category, n)``: every incident per hour and category;
 - ``day_area(reported_at, area_idx, n)``: incidents per day and the area each one counts
-  against (its finest area, NULL when it has none), derived from the per-level totals
-  (an area's own count is its total less its children's), so that the row filter's SQL
-  (``reported_at``, ``area_idx``) applies as is;
+  against (its finest area, NULL when it has none), counted from the rows once, so that
+  the row filter's SQL (``reported_at``, ``area_idx``) applies as is;
 - ``day_cell(zoom, reported_at, cell_x, cell_y, n)``: located incidents per day and
   Web-Mercator tile of each zoom in ``meta.grid_zooms``.
 
-Per day and without the category at the area and tile level: the hourly tables of the
-job hold about one row per incident at the village level (and their copy cost minutes
-at 100M), while a day table answers every window of whole days. A figure these tables
-cannot answer (an area or the map under a category filter or a window of hours) reads
-the rows in place, with partition pruning (``data.agg_counts``).
+Per day and without the category at the area and tile level: the job's hourly tables
+hold about one row per incident at the village level (three times over with the
+enclosing levels), while a day table answers every window of whole days. A figure these
+tables cannot answer (an area or the map under a category filter or a window of hours)
+reads the rows in place, with partition pruning (``data.agg_counts``).
 ``reported_at`` in these tables is the start of the hour or the day.
 Figures read them in ``data.agg_counts``.
 """
@@ -122,22 +121,15 @@ def create_tables(con: duckdb.DuckDBPyConnection, path: Path, source: Source) ->
         CREATE TABLE agg_all AS
         SELECT {hour} AS reported_at, category, sum(incidents)::BIGINT AS n
         FROM {by_area} WHERE level = 'all' GROUP BY ALL ORDER BY 1, 2""")
-    # An area's own count is its total less its children's totals, the unlocated ones
-    # are all less the roots' totals: each total adds to its area and takes from its
-    # parent (or from "no area"), in one pass and one sum (which spills to disk).
-    run(con, f"""
+    # Per day and area from the rows in place, in one pass: 13 times faster than
+    # deriving each area's own count from the job's per-level hourly totals (4 s against
+    # 50 s at 10M on two cores: at the village level those hold about a row per
+    # incident, three times over with the enclosing levels).
+    run(con, """
         CREATE TABLE day_area AS
-        SELECT CAST(day AS TIMESTAMP) AS reported_at, k AS area_idx, sum(v)::BIGINT AS n
-        FROM (
-            SELECT b.day, unnest([a.area_idx, CASE WHEN a.parent_idx >= 0
-                                                   THEN a.parent_idx END]) AS k,
-                   unnest([b.incidents, -b.incidents]) AS v
-            FROM {by_area} b JOIN areas a ON a.area_id = b.area_id
-                 AND (b.level = a.level OR (b.level = 'unlisted' AND a.level IS NULL))
-            WHERE b.level IN {LEVELS_IN_AREAS} OR b.level = 'unlisted'
-            UNION ALL
-            SELECT day, NULL, incidents FROM {by_area} WHERE level = 'all')
-        GROUP BY ALL HAVING sum(v) <> 0 ORDER BY 1, 2""")
+        SELECT CAST(CAST(reported_at AS DATE) AS TIMESTAMP) AS reported_at, area_idx,
+               count(*)::BIGINT AS n
+        FROM incidents GROUP BY ALL ORDER BY 1, 2""")
     run(con, f"""
         CREATE TABLE day_cell AS
         SELECT CAST(zoom AS INTEGER) AS zoom, CAST(day AS TIMESTAMP) AS reported_at,

@@ -196,9 +196,10 @@ class Query:
     def grid_zooms(self) -> tuple[int, ...]:
         return zooms(self.extract.meta) if self.extract.aggregated else ()
 
-    def density_min_cell(self) -> float:
-        """The finest density cell this extract can draw (Mercator m; 0: any)."""
-        return agg_counts.finest_cell_m(self.grid_zooms())
+    def density_min_cell(self, view: Viewport) -> float:
+        """The finest density cell this extract can draw in ``view`` (Mercator m; 0: any):
+        read in place, the tiles of the zoom the view reads."""
+        return agg_counts.finest_cell_m(self.grid_zooms(), view.x1 - view.x0)
 
     def points_affordable(self, state: FilterState, view: Viewport) -> bool:
         """Whether the incidents in ``view`` may be read as rows to draw them as symbols:

@@ -242,7 +242,7 @@ def situation_layers(q: Query, state: FilterState, view: Viewport,
     else:
         w = max(1, view.width // RASTER_SCALE)
         h = max(1, view.height // RASTER_SCALE)
-        min_cell = max(options.min_cell_m, q.density_min_cell())  # tiles: no finer
+        min_cell = max(options.min_cell_m, q.density_min_cell(view))  # tiles: no finer
         if min_cell > 0:
             w = max(1, min(w, int((view.x1 - view.x0) / min_cell)))
             h = max(1, min(h, int((view.y1 - view.y0) / min_cell)))
