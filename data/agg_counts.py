@@ -115,6 +115,27 @@ def between(q, state: FilterState, start: datetime, stop: datetime) -> int | Non
                    {**p.params, "m_start": start, "m_stop": stop})
 
 
+POINT_ROWS = 2_000_000
+"""Read in place, an analysis that needs every incident's point (repeat places,
+near-repeat, alerts per place, emerging hot spots) runs only when the filter holds at
+most this many incidents: beyond, it would scan the rows for minutes on the GUI path."""
+
+
+def refused_rows(q, state: FilterState) -> int | None:
+    """The incidents of ``state`` when there are too many to analyse point by point in
+    place (``POINT_ROWS``), else None (also for an extract whose rows are in the cache)."""
+    if not q.extract.aggregated:
+        return None
+    n = q.incident_count(state)
+    return n if n > POINT_ROWS else None
+
+
+def refusal(n: int) -> dict:
+    """What ``report --json`` says instead of an analysis that needs every point."""
+    return {"computed": False, "reason": "too_many_incidents", "incidents": n,
+            "limit": POINT_ROWS}
+
+
 # --------------------------------------------------------------------------- cells
 def cell_m(zoom: int) -> float:
     """Width of a tile of ``zoom`` in Web-Mercator metres."""
@@ -152,13 +173,16 @@ def pick_zoom(zooms: tuple[int, ...], pixel_m: float) -> int | None:
 
 def density_grid(q, state: FilterState, view, zooms: tuple[int, ...]) -> np.ndarray | None:
     """Incidents per viewport pixel from the tiles: a tile's count goes to the pixel
-    holding its centre (``grid[row, col]``, row 0 south, as ``Query.density_grid``)."""
+    holding its centre (``grid[row, col]``, row 0 south, as ``Query.density_grid``).
+    Under an area filter the tiles whose centre lies in the areas count whole (a raster
+    at tile resolution: a tile across a boundary is in or out as its centre is)."""
     w, h = int(view.width), int(view.height)
     top = view_zoom(zooms, view.x1 - view.x0)
     z = pick_zoom(tuple(k for k in zooms if top is not None and k <= top),
                   (view.x1 - view.x0) / w)
     if z is None or cell_source(state) is None:
         return None
+    areas, state = state.areas, state.with_areas(())  # tiles know no areas: see below
     size = cell_m(z)
     # tiles whose centre lies in the view: x from the antimeridian, y from the north edge
     tx0, tx1 = math.floor((view.x0 + HALF) / size - 0.5), math.ceil((view.x1 + HALF) / size)
@@ -173,6 +197,8 @@ def density_grid(q, state: FilterState, view, zooms: tuple[int, ...]) -> np.ndar
     cx = (np.asarray(res["cell_x"], np.float64) + 0.5) * size - HALF
     cy = HALF - (np.asarray(res["cell_y"], np.float64) + 0.5) * size
     n = np.asarray(res["n"], np.int64)
+    if areas:  # an area filter keeps the tiles whose centre lies in the areas
+        n = np.where(_centres_in(q, areas, cx, cy), n, 0)
     col = np.floor((cx - view.x0) / ((view.x1 - view.x0) / w)).astype(np.int64)
     row = np.floor((cy - view.y0) / ((view.y1 - view.y0) / h)).astype(np.int64)
     ok = (col >= 0) & (col < w) & (row >= 0) & (row < h)
@@ -180,12 +206,30 @@ def density_grid(q, state: FilterState, view, zooms: tuple[int, ...]) -> np.ndar
     return grid.astype(np.uint32).reshape(h, w)
 
 
+def _centres_in(q, area_ids: frozenset[str], cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
+    """Whether each Mercator point lies in one of the areas (or their descendants)."""
+    import shapely
+
+    from .coords import mercator_to_lonlat
+
+    areas = q.extract.areas
+    geoms = [areas.geoms[i] for i in areas.resolve(sorted(area_ids))
+             if areas.geoms[i] is not None]
+    if not geoms or len(cx) == 0:
+        return np.zeros(len(cx), bool)
+    lon, lat = mercator_to_lonlat(cx, cy)
+    return shapely.contains_xy(shapely.union_all(geoms), lon, lat)
+
+
 def tile_counts(q, state: FilterState, zoom: int, tx0: int, ty0: int, nx: int, ny: int
                 ) -> np.ndarray | None:
     """Incidents per tile of ``zoom`` in the block of ``nx`` x ``ny`` tiles whose
-    north-west tile is (tx0, ty0), as a (ny, nx) array with row 0 south."""
+    north-west tile is (tx0, ty0), as a (ny, nx) array with row 0 south. An area filter
+    is the caller's study area (``Grid.study``: the tiles whose centre lies in the
+    areas), the tiles themselves know no area."""
     if cell_source(state) is None:
         return None
+    state = state.with_areas(())
     p = predicate(q, state)
     res = q.con.execute(
         f"SELECT cell_x, cell_y, sum(n)::BIGINT AS n FROM {cell_source(state)} "
@@ -205,6 +249,7 @@ def in_view(q, state: FilterState, view, zooms: tuple[int, ...]) -> int | None:
     that touch it (an upper bound: a tile on the edge counts whole)."""
     if not zooms or cell_source(state) is None:
         return None
+    state = state.with_areas(())  # an upper bound: the tiles know no area
     z = max(zooms)
     size = cell_m(z)
     p = predicate(q, state)

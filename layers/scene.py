@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
+from data import agg_counts
 from data.analysis.hotspots import grid_hotspots
 from data.analysis.repeats import repeat_places
 from data.coords import lonlat_to_mercator
@@ -34,6 +35,9 @@ VILLAGE_VIEW_M = 30_000.0
 """Village outlines and names appear when the view is narrower than this (Mercator m)."""
 GRID_VIEW_M = 8_000.0
 """Grid (网格) outlines and names appear when the view is narrower than this."""
+TOWN_VIEW_M = 150_000.0
+"""In an extract of several counties (a prefecture, a province), town outlines and names
+appear when the view is narrower than this; wider, the counties are named instead."""
 ZOOM_IN_M = {"village": VILLAGE_VIEW_M, "grid": GRID_VIEW_M}
 LEVEL_PENS: dict[str, tuple[styles.RGBA, float, float, int]] = {
     # level: (pen, width, label size, z); the coarser on top
@@ -138,8 +142,13 @@ def outline_levels(extract: Extract, span: float) -> dict[str, bool]:
     present = {lv for lv, g in zip(areas.levels, areas.geoms, strict=True) if g is not None}
     levels = [lv for lv in AREA_LEVELS if lv in present]
     below = [lv for lv in levels if lv != "county"]
-    return {lv: lv == "county" or lv == below[0] or span < ZOOM_IN_M.get(lv, float("inf"))
-            for lv in levels}
+    zoom_in = ZOOM_IN_M
+    if sum(1 for lv, g in zip(areas.levels, areas.geoms, strict=True)
+           if lv == "county" and g is not None) > 1:  # a province: counties first
+        zoom_in = {**ZOOM_IN_M, "town": TOWN_VIEW_M}
+        below = []
+    return {lv: lv == "county" or (bool(below) and lv == below[0])
+            or span < zoom_in.get(lv, float("inf")) for lv in levels}
 
 
 def display_level(extract: Extract, span: float) -> str | None:
@@ -285,6 +294,12 @@ def repeat_layers(q: Query, state: FilterState, lang: str | None = None,
                   limit: int = 50) -> list[LayerSpec]:
     """The most frequent repeat addresses as stars sized by count (slow at 1M: own job)."""
     out: list[LayerSpec] = []
+    refused = agg_counts.refused_rows(q, state)
+    if refused is not None:  # a province read in place: say what to select instead
+        return [LayerSpec("repeats", "situation", tr("layer_repeats", lang), (), (
+            LegendEntry(tr("province_points_refused", lang, n=f"{refused:,}",
+                           limit=f"{agg_counts.POINT_ROWS:,}"), (255, 64, 129, 255), "star"),),
+            meta={"refused": refused})]
     places = [p for p in repeat_places(q, state, limit=limit) if p.lon is not None]
     if places:
         x, y = lonlat_to_mercator([p.lon for p in places], [p.lat for p in places])

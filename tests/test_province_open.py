@@ -255,3 +255,75 @@ def test_scene_in_place(pair) -> None:
     my = np.log(np.tan(np.pi / 4 + np.radians(sel["lat"]) / 2)) * r
     inside = (mx >= x0) & (mx < x0 + 1500) & (my >= y0) & (my < y0 + 1000)
     assert layer.meta["count"] == int(inside.sum()) > 0
+
+
+def test_point_analyses_say_why_on_a_province(pair, monkeypatch) -> None:
+    """Over the limit, the analyses that need every point are not run in place: the
+    report says so with the count, the repeat layer says what to select (zh and en);
+    the same figures from the cache (rows copied) are computed."""
+    from data import agg_counts
+    from data.report import analysis_sections
+    from layers.scene import repeat_layers
+
+    ex2, ex1, df = pair
+    monkeypatch.setattr(agg_counts, "POINT_ROWS", 500)
+    state = FilterState()
+    doc = analysis_sections(Query(ex2), state)
+    want = {"computed": False, "reason": "too_many_incidents", "incidents": len(df),
+            "limit": 500}
+    assert doc["repeats"] == doc["alerts"] == doc["hotspots"]["emerging"] == want
+    assert "places" in analysis_sections(Query(ex1), state)["repeats"]
+    for lang, word in (("zh", "请选择"), ("en", "select a county")):
+        (layer,) = repeat_layers(Query(ex2), state, lang)
+        assert word in layer.legend[0].label and f"{len(df):,}" in layer.legend[0].label
+    narrow = FilterState(start=date(2025, 5, 1), areas=frozenset({"V00"}))
+    assert "places" in analysis_sections(Query(ex2), narrow)["repeats"]
+
+
+def test_counties_named_first_on_a_province(tmp_path) -> None:
+    """Several counties: zoomed out their outlines and names, towns once zoomed in."""
+    import factory
+    from shapely.geometry import box
+
+    from layers.scene import outline_levels
+
+    areas = []
+    for c in range(3):
+        x = 115.0 + c
+        areas.append((f"C{c}", f"县{c}", "county", None, box(x, 27, x + 1, 28).wkb, 1))
+        for t in range(2):
+            areas.append((f"C{c}T{t}", f"镇{c}{t}", "town", f"C{c}",
+                          box(x + t / 2, 27, x + t / 2 + 0.5, 28).wkb, 1))
+    ex = open_extract(factory.write_extract(tmp_path / "p.duckdb", {
+        "meta": factory.meta_rows(), "areas": areas}))
+    try:
+        assert outline_levels(ex, 300_000.0) == {"county": True, "town": False}
+        assert outline_levels(ex, 100_000.0) == {"county": True, "town": True}
+    finally:
+        ex.close()
+
+
+def test_density_from_tiles_in_an_area(pair) -> None:
+    """Under an area filter the tiles whose centre lies in the area count whole."""
+    ex2, _, df = pair
+    q = Query(ex2)
+    state = FilterState(start=date(2024, 9, 3), areas=frozenset({"T1"}))
+    r = 6378137.0
+    half = np.pi * r
+    size = 2 * half / 2 ** 13
+    view = Viewport(12_790_000.0, 3_110_000.0, 12_830_000.0, 3_150_000.0, 4, 4)
+    grid = q.density_grid(state, view)
+    sel = _pandas(df, state.with_areas(()), q.as_of(state))
+    sel = sel[sel["lon"].notna()]
+    tx, ty = v2.tile(sel["lon"].to_numpy(), sel["lat"].to_numpy(), 13)
+    cx, cy = (tx + 0.5) * size - half, half - (ty + 0.5) * size
+    lon = np.degrees(cx / r)
+    lat = np.degrees(2 * np.arctan(np.exp(cy / r)) - np.pi / 2)
+    in_t1 = (lon > 115.0) & (lon < 115.1) & (lat > 27.0) & (lat < 27.2)
+    col = np.floor((cx - view.x0) / 10_000.0).astype(int)
+    row = np.floor((cy - view.y0) / 10_000.0).astype(int)
+    ok = (col >= 0) & (col < 4) & (row >= 0) & (row < 4) & in_t1
+    want = np.zeros((4, 4), int)
+    np.add.at(want, (row[ok], col[ok]), 1)
+    assert grid.tolist() == want.tolist()
+    assert 0 < int(grid.sum()) < len(sel)
