@@ -206,6 +206,19 @@ def density_grid(q, state: FilterState, view, zooms: tuple[int, ...]) -> np.ndar
     return grid.astype(np.uint32).reshape(h, w)
 
 
+def lonlat_box(sql: str, params: dict, view) -> tuple[str, dict]:
+    """``sql`` also cut to the view's lon/lat box (widened a little: the float32 ``mx``
+    decides), which the Parquet reader can test against each file's and row group's
+    statistics: files of other counties are then not read."""
+    from .coords import mercator_to_lonlat
+
+    lon, lat = mercator_to_lonlat([view.x0, view.x1], [view.y0, view.y1])
+    pad = 1e-4
+    return (sql + " AND lon >= $bx0 AND lon <= $bx1 AND lat >= $by0 AND lat <= $by1",
+            {**params, "bx0": float(lon[0]) - pad, "bx1": float(lon[1]) + pad,
+             "by0": float(lat[0]) - pad, "by1": float(lat[1]) + pad})
+
+
 def _centres_in(q, area_ids: frozenset[str], cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
     """Whether each Mercator point lies in one of the areas (or their descendants)."""
     import shapely

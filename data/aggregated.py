@@ -42,6 +42,10 @@ INCIDENT_COLUMNS = {  # the cleaned table's columns and their types (data.schema
     "area_id": "VARCHAR", "status": "VARCHAR", "closed_at": "TIMESTAMP",
 }
 MERC_R = 6378137.0
+FINE_ZOOM = 14
+"""Tiles of this zoom and finer are stored by column (``cell_x``), coarser ones by day:
+a fine zoom is read for a narrow view (its columns skip the rest of the province), a
+coarse one for a wide view over a window (its days skip the rest of the time)."""
 MERC_MAX_LAT = 85.0511287798066
 
 
@@ -132,11 +136,13 @@ def create_tables(con: duckdb.DuckDBPyConnection, path: Path, source: Source) ->
         FROM incidents GROUP BY ALL ORDER BY 1, 2""")
     run(con, f"""
         CREATE TABLE day_cell AS
-        SELECT CAST(zoom AS INTEGER) AS zoom, CAST(day AS TIMESTAMP) AS reported_at,
-               CAST(cell_x AS INTEGER) AS cell_x, CAST(cell_y AS INTEGER) AS cell_y,
-               sum(incidents)::BIGINT AS n
-        FROM read_parquet({_glob(path, 'incidents_by_cell')}) GROUP BY ALL
-        ORDER BY zoom, reported_at""")
+        SELECT * FROM (
+            SELECT CAST(zoom AS INTEGER) AS zoom, CAST(day AS TIMESTAMP) AS reported_at,
+                   CAST(cell_x AS INTEGER) AS cell_x, CAST(cell_y AS INTEGER) AS cell_y,
+                   sum(incidents)::BIGINT AS n
+            FROM read_parquet({_glob(path, 'incidents_by_cell')}) GROUP BY ALL) t
+        ORDER BY zoom, CASE WHEN zoom >= {FINE_ZOOM} THEN cell_x END NULLS FIRST,
+                 reported_at""")
 
 
 def is_aggregated(con: duckdb.DuckDBPyConnection) -> bool:

@@ -207,9 +207,10 @@ class Query:
         if not self.extract.aggregated:
             return True
         counted = state.without("incident_statuses")
+        if self.incident_count(counted) > ROWS_IN_PLACE:  # the cheaper test first
+            return False
         near = agg_counts.in_view(self, counted, view, self.grid_zooms())
-        return ((near is None or near <= POINTS_IN_PLACE)
-                and self.incident_count(counted) <= ROWS_IN_PLACE)
+        return near is None or near <= POINTS_IN_PLACE
 
     def _rows(self, sql: str, params: dict) -> list[tuple]:
         return self.con.execute(sql, params).fetchall()
@@ -445,6 +446,8 @@ class Query:
         if view is not None:
             sql += " AND mx >= $x0 AND mx < $x1 AND my >= $y0 AND my < $y1"
             params |= {"x0": view.x0, "x1": view.x1, "y0": view.y0, "y1": view.y1}
+            if self.extract.aggregated:  # on lon/lat too: Parquet statistics skip files
+                sql, params = agg_counts.lonlat_box(sql, params, view)
         return self._points(sql + f" ORDER BY reported_at DESC LIMIT {int(limit)}", params)
 
     def resource_points(self, state: FilterState) -> dict[str, np.ndarray]:
