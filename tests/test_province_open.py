@@ -327,3 +327,26 @@ def test_density_from_tiles_in_an_area(pair) -> None:
     np.add.at(want, (row[ok], col[ok]), 1)
     assert grid.tolist() == want.tolist()
     assert 0 < int(grid.sum()) < len(sel)
+
+
+def test_pdf_briefing_on_a_province(pair, monkeypatch, tmp_path) -> None:
+    """The briefing of a province read in place prints the same incident figures as the
+    report and says why the point analyses are not in it (en)."""
+    import re
+    import subprocess
+
+    from data import agg_counts
+    from exporters.pdf_briefing import export_pdf
+
+    ex2, _, df = pair
+    monkeypatch.setattr(agg_counts, "POINT_ROWS", 500)
+    target = tmp_path / "brief.pdf"
+    state = FilterState(start=date(2025, 3, 1), end=date(2025, 5, 31))
+    export_pdf(ex2, state, target, lang="en")
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(target), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    flat = re.sub(r"\s+", " ", text)
+    n = len(_pandas(df, state, Query(ex2).as_of(state)))
+    assert f"{n:,}" in flat
+    assert "Point-by-point analyses not computed" in flat
+    assert flat.count("select a county or town") >= 2  # summary and repeat table
