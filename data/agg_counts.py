@@ -171,15 +171,39 @@ def pick_zoom(zooms: tuple[int, ...], pixel_m: float) -> int | None:
     return min(fit) if fit else max(zooms)
 
 
+def density_zoom(zooms: tuple[int, ...], view) -> int | None:
+    """The zoom whose tiles ``density_grid`` reads for ``view``."""
+    top = view_zoom(zooms, view.x1 - view.x0)
+    return pick_zoom(tuple(k for k in zooms if top is not None and k <= top),
+                     (view.x1 - view.x0) / int(view.width))
+
+
+def tile_pixel_key(view, zoom: int) -> tuple[str, str, dict]:
+    """(key, condition, params): SQL of the pixel of ``view`` holding the centre of each
+    row's tile at ``zoom`` (from its lon/lat, as the job computes tiles), and whether that
+    pixel is in the view: the rows behind one pixel of ``density_grid``."""
+    r = 6378137.0
+    tx = f"floor((radians(lon) * {r} + {HALF}) / $tp_size)"
+    ty = (f"floor(({HALF} - ln(tan(pi() / 4 + radians(least(greatest(lat, -85.0511287798066),"
+          f" 85.0511287798066)) / 2)) * {r}) / $tp_size)")
+    col = f"floor((({tx} + 0.5) * $tp_size - {HALF} - $tp_x0) / $tp_pw)"
+    row = f"floor(({HALF} - ({ty} + 0.5) * $tp_size - $tp_y0) / $tp_ph)"
+    w, h = int(view.width), int(view.height)
+    params = {"tp_size": cell_m(zoom), "tp_x0": view.x0, "tp_y0": view.y0,
+              "tp_pw": (view.x1 - view.x0) / w, "tp_ph": (view.y1 - view.y0) / h,
+              "tp_w": w, "tp_h": h}
+    cond = (f"isfinite(lon) AND isfinite(lat) AND {col} >= 0 AND {col} < $tp_w "
+            f"AND {row} >= 0 AND {row} < $tp_h")
+    return f"CAST({row} * $tp_w + {col} AS INTEGER)", cond, params
+
+
 def density_grid(q, state: FilterState, view, zooms: tuple[int, ...]) -> np.ndarray | None:
     """Incidents per viewport pixel from the tiles: a tile's count goes to the pixel
     holding its centre (``grid[row, col]``, row 0 south, as ``Query.density_grid``).
     Under an area filter the tiles whose centre lies in the areas count whole (a raster
     at tile resolution: a tile across a boundary is in or out as its centre is)."""
     w, h = int(view.width), int(view.height)
-    top = view_zoom(zooms, view.x1 - view.x0)
-    z = pick_zoom(tuple(k for k in zooms if top is not None and k <= top),
-                  (view.x1 - view.x0) / w)
+    z = density_zoom(zooms, view)
     if z is None or cell_source(state) is None:
         return None
     areas, state = state.areas, state.with_areas(())  # tiles know no areas: see below

@@ -268,6 +268,12 @@ class Query:
     def density_cells(self, state: FilterState, view: Viewport) -> Grouping:
         """Incidents keyed by the viewport pixel they fall in (``row * width + col``)."""
         w, h = int(view.width), int(view.height)
+        z = agg_counts.density_zoom(self.grid_zooms(), view) if (
+            self.aggregates(state) and agg_counts.cell_source(state) and not state.areas
+        ) else None
+        if z is not None:  # the raster is drawn from tiles: a pixel holds tile centres
+            key, cond, params = agg_counts.tile_pixel_key(view, z)
+            return Grouping(self.incidents(state).and_(cond, **params), key)
         sel = self.incidents(state).and_(
             "mx >= $x0 AND mx < $x1 AND my >= $y0 AND my < $y1",
             x0=view.x0, y0=view.y0, x1=view.x1, y1=view.y1,

@@ -350,3 +350,38 @@ def test_pdf_briefing_on_a_province(pair, monkeypatch, tmp_path) -> None:
     assert f"{n:,}" in flat
     assert "Point-by-point analyses not computed" in flat
     assert flat.count("select a county or town") >= 2  # summary and repeat table
+
+
+def test_records_behind_a_figure_in_place(pair) -> None:
+    """The records list behind a category bar and an area count reads the rows in place:
+    its count is the figure's (from the aggregates) and pandas'."""
+    from data.records import area_incidents, category_incidents, fetch_page, record_count
+
+    ex2, _, df = pair
+    q = Query(ex2)
+    state = STATES["window"]
+    sel = category_incidents(q, state, "fraud")
+    assert record_count(q.con, sel) == q.incidents_by_category(state)["fraud"] == int(
+        (_pandas(df, state, q.as_of(state))["category"] == "fraud").sum())
+    page = fetch_page(q.con, sel, 0, 50)
+    assert len(page) == min(50, record_count(q.con, sel))
+    sel = area_incidents(q, state, "T1", "town")
+    idx, n = q.incidents_by_area(state, "town")
+    t1 = ex2.areas.idx_of("T1")
+    assert record_count(q.con, sel) == int(n[list(idx).index(t1)])
+
+
+def test_records_behind_a_density_pixel_in_place(pair) -> None:
+    """A pixel of the raster drawn from tiles lists the rows whose tile centre it holds:
+    list = figure for every pixel."""
+    from data.records import density_incidents, record_count
+
+    ex2, _, _ = pair
+    q = Query(ex2)
+    state = STATES["window"]
+    view = Viewport(12_790_000.0, 3_110_000.0, 12_830_000.0, 3_150_000.0, 8, 8)
+    grid = q.density_grid(state, view)
+    assert grid.sum() > 0
+    for cell in np.flatnonzero(grid.ravel()):
+        assert record_count(q.con, density_incidents(q, state, view, int(cell))) == \
+            grid.ravel()[cell]
