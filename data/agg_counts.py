@@ -197,6 +197,21 @@ def tile_pixel_key(view, zoom: int) -> tuple[str, str, dict]:
     return f"CAST({row} * $tp_w + {col} AS INTEGER)", cond, params
 
 
+def tile_cell_key(zoom: int, tx0: int, ty0: int, nx: int, ny: int
+                  ) -> tuple[str, str, dict]:
+    """(key, condition, params): the flat cell (``row * nx + col``, row 0 south) of each
+    row's tile in the block of ``tile_counts``: the rows behind one of its cells."""
+    r = 6378137.0
+    tx = f"floor((radians(lon) * {r} + {HALF}) / $tc_size)"
+    ty = (f"floor(({HALF} - ln(tan(pi() / 4 + radians(least(greatest(lat, -85.0511287798066),"
+          f" 85.0511287798066)) / 2)) * {r}) / $tc_size)")
+    col, row = f"({tx} - $tc_x0)", f"($tc_ny - 1 - ({ty} - $tc_y0))"
+    params = {"tc_size": cell_m(zoom), "tc_x0": tx0, "tc_y0": ty0, "tc_nx": nx, "tc_ny": ny}
+    cond = (f"isfinite(lon) AND isfinite(lat) AND {col} >= 0 AND {col} < $tc_nx "
+            f"AND {row} >= 0 AND {row} < $tc_ny")
+    return f"CAST({row} * $tc_nx + {col} AS INTEGER)", cond, params
+
+
 def density_grid(q, state: FilterState, view, zooms: tuple[int, ...]) -> np.ndarray | None:
     """Incidents per viewport pixel from the tiles: a tile's count goes to the pixel
     holding its centre (``grid[row, col]``, row 0 south, as ``Query.density_grid``).

@@ -385,3 +385,18 @@ def test_records_behind_a_density_pixel_in_place(pair) -> None:
     for cell in np.flatnonzero(grid.ravel()):
         assert record_count(q.con, density_incidents(q, state, view, int(cell))) == \
             grid.ravel()[cell]
+
+
+def test_records_behind_a_gi_cell_in_place(pair) -> None:
+    from data.analysis.hotspots import grid_hotspots
+    from data.records import hotspot_cell_incidents, record_count
+
+    ex2, _, _ = pair
+    q = Query(ex2)
+    state = STATES["window"]
+    hs = grid_hotspots(q, state)
+    cells = np.flatnonzero(hs.counts.ravel())
+    assert len(cells) > 0
+    for cell in cells[:40]:
+        assert record_count(q.con, hotspot_cell_incidents(q, state, int(cell))) == \
+            hs.counts.ravel()[cell]

@@ -348,6 +348,11 @@ def _cell_sql(grid: Grid) -> tuple[str, str, dict[str, Any]]:
 def grid_cells(q: Query, state: FilterState, grid: Grid) -> Grouping:
     """The incidents in the grid's rectangle keyed by flat cell index (``row * nx + col``);
     a cell's count is its member count (cells outside the study area are not counted)."""
+    if grid.tiles is not None and q.aggregates(state) and not state.areas and \
+            agg_counts.cell_source(state):
+        # counted from tiles: a row is in the cell of its tile (from its lon/lat)
+        key, cond, params = agg_counts.tile_cell_key(*grid.tiles, grid.nx, grid.ny)
+        return Grouping(q.incidents(state).and_(cond, **params), key)
     key, cond, params = _cell_sql(grid)
     return Grouping(q.incidents(state).and_(cond, **params), f"{key}::INTEGER")
 
