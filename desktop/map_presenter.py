@@ -140,6 +140,7 @@ class MapPresenter(QObject):
             if n not in names and n not in _OWN_LAYERS:
                 self.canvas.remove_layer(n)
         self.canvas.set_layers(scene.layers)
+        self.canvas.set_notice(getattr(scene, "notice", ""))  # a stored first frame may predate it
         self.apply_visibility()
 
     def refresh_repeats(self) -> None:

@@ -259,13 +259,16 @@ class _Content:
 def _gather(q: Query, state: FilterState, lang: str) -> _Content:
     rect = rectification(q, state)
     med = mediation(q, state)
+    disputes_gap = dashboard.register_gap(q.extract, "disputes", lang)
     return _Content(dashboard.kpis(q, state, lang, rect, med),
                     dashboard.category_chart(q, state, lang), dashboard.hour_chart(q, state, lang),
                     dashboard.weekday_chart(q, state, lang),
                     dashboard.hotspot_table(q, state, lang),
                     dashboard.overdue_table(q, state, rect, lang),
-                    dashboard.rectification_funnel(rect, lang),
-                    dashboard.mediation_funnel(med, lang), dashboard.mediation_trend(med, lang),
+                    dashboard.rectification_funnel(
+                        rect, lang, dashboard.register_gap(q.extract, "hazards", lang)),
+                    dashboard.mediation_funnel(med, lang, disputes_gap),
+                    dashboard.mediation_trend(med, lang, disputes_gap),
                     briefing_figures(q, state, repeats=False, rect=rect, med=med))
 
 
@@ -347,7 +350,8 @@ def _main_blocks(extract: Extract, q: Query, state: FilterState, c: _Content,
         Heading(tr("sec_med", lang)),
         Row([Chart(c.med_funnel.title, lambda ctx, r: paint_funnel(ctx, c.med_funnel, r, empty),
                    34.0), _table(mediation_level_table(f.med, lang), s)], (1.0, 1.0)),
-        Chart(c.med_trend.title, lambda ctx, r: paint_lines(ctx, c.med_trend, r, empty), 42.0),
+        Chart(c.med_trend.title,
+              lambda ctx, r: paint_lines(ctx, c.med_trend, r, c.med_trend.empty or empty), 42.0),
         _table(mediation_town_table(f.med, lang), s,
                more=max(0, len(f.med.by_town) - TOWN_ROWS)),
         Heading(tr("sec_coverage", lang)),

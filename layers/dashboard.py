@@ -25,6 +25,7 @@ from data.analysis.mediation import mediation
 from data.analysis.rectification import ACTIVE_STATES, DONE_STATES, rectification
 from data.extract import Extract
 from data.filters import FilterState, day_start
+from data.load_report import OK
 from data.period import freshness, incident_feed_end, incident_period
 from data.queries import Query
 from data.schema import INCIDENT_CATEGORIES
@@ -119,6 +120,25 @@ MEDIATION_STAGES = ("village", "town", "county")
 PERIOD_TILES = (("day", "kpi_today"), ("week", "kpi_week"), ("month", "kpi_month"))
 
 
+REGISTERS = ("hazards", "disputes", "resources")
+"""The registers beside the incidents; an extract may lack any of them (a city's
+incident feed alone is the common case)."""
+
+
+def register_gap(extract: Extract, table: str, lang: str | None = None) -> str:
+    """Why a register's panels are empty for the whole extract (the table is missing,
+    set aside or has no rows), for its panels to say instead of zeros; "" when it has rows."""
+    t = extract.report.tables.get(table)
+    if t is not None and t.status == OK and t.kept > 0:
+        return ""
+    why = tr(f"absent_{table}", lang)
+    return f"{why}: {t.message}" if t is not None and t.message and t.status != OK else why
+
+
+def _absent_tile(key: str, title: str, table: str, lang: str | None) -> KpiSpec:
+    return KpiSpec(key, title, "—", detail=tr(f"kpi_absent_{table}", lang))
+
+
 # ----------------------------------------------------------------------------- KPIs
 def kpis(q: Query, state: FilterState, lang: str | None = None,
          rect: object | None = None, med: object | None = None) -> tuple[KpiSpec, ...]:
@@ -128,6 +148,28 @@ def kpis(q: Query, state: FilterState, lang: str | None = None,
     # The period tiles are anchored at the as-of day; the time window does not cut them.
     anchored = period_state(state)
     out += period_tiles(q, anchored, lang)
+    out += hazard_tiles(q, state, lang, rect)
+    out.append(mediation_kpi(med if med is not None else mediation(q, state), lang,
+                             register_gap(q.extract, "disputes", lang)))
+    if register_gap(q.extract, "resources", lang):
+        out.append(_absent_tile("forces", tr("kpi_forces", lang), "resources", lang))
+    else:
+        forces = q.resources_by_kind(state)
+        out.append(KpiSpec("forces", tr("kpi_forces", lang), _n(q.available_resources(state)),
+                           detail=tr("kpi_forces_detail", lang,
+                                     total=_n(sum(forces.values()))),
+                           good_when_down=False))
+    return tuple(out)
+
+
+def hazard_tiles(q: Query, state: FilterState, lang: str | None = None,
+                 rect: object | None = None) -> list[KpiSpec]:
+    """Open hazards, overdue and the major-hazard rectification rate."""
+    if register_gap(q.extract, "hazards", lang):
+        return [_absent_tile(k, tr(t, lang), "hazards", lang) for k, t in (
+            ("open_hazards", "kpi_open_hazards"), ("overdue", "kpi_overdue"),
+            ("major_rate", "kpi_major_rate"))]
+    out: list[KpiSpec] = []
     r = rect if rect is not None else rectification(q, state)
     active = sum(r.by_state[s] for s in ACTIVE_STATES)
     major_active = sum(r.major_by_state[s] for s in ACTIVE_STATES)
@@ -146,12 +188,7 @@ def kpis(q: Query, state: FilterState, lang: str | None = None,
                        _pct(major_done / major_total if major_total else None),
                        detail=tr("kpi_rate_detail", lang, done=_n(major_done),
                                  total=_n(major_total)), good_when_down=False))
-    out.append(mediation_kpi(med if med is not None else mediation(q, state), lang))
-    forces = q.resources_by_kind(state)
-    out.append(KpiSpec("forces", tr("kpi_forces", lang), _n(q.available_resources(state)),
-                       detail=tr("kpi_forces_detail", lang, total=_n(sum(forces.values()))),
-                       good_when_down=False))
-    return tuple(out)
+    return out
 
 
 def period_tiles(q: Query, anchored: FilterState, lang: str | None = None
@@ -163,6 +200,7 @@ def period_tiles(q: Query, anchored: FilterState, lang: str | None = None
     """
     out = []
     end = incident_feed_end(q.extract)
+    bulk = incident_period(q.extract)
     as_of = q.as_of(anchored)
     for period, key in PERIOD_TILES:
         whole = period_span(period, as_of)
@@ -175,6 +213,12 @@ def period_tiles(q: Query, anchored: FilterState, lang: str | None = None
         partial = end is not None and end < min(whole.stop, day_start(
             as_of + timedelta(days=1)))
         c = change(q, anchored, period, to_date=True, until=end if partial else None)
+        if bulk is not None and c.last_year_span.stop.date() <= bulk.first:
+            # the feed starts after last year's stretch: "last year 0" would be no
+            # comparison at all (a city's first year of data)
+            out.append(KpiSpec(key, tr(key, lang), _n(c.current),
+                               detail=tr("kpi_no_last_year", lang)))
+            continue
         detail = (tr("kpi_until", lang, time=end.strftime("%m-%d %H:%M"), n=_n(c.last_year))
                   if partial else tr("kpi_last_year", lang, n=_n(c.last_year)))
         out.append(KpiSpec(key, tr(key, lang), _n(c.current), c.yoy_pct, tr("yoy", lang),
@@ -182,8 +226,11 @@ def period_tiles(q: Query, anchored: FilterState, lang: str | None = None
     return out
 
 
-def mediation_kpi(med: object, lang: str | None = None) -> KpiSpec:
-    """The mediation tile: the one KPI that follows the time window (disputes received)."""
+def mediation_kpi(med: object, lang: str | None = None, gap: str = "") -> KpiSpec:
+    """The mediation tile: the one KPI that follows the time window (disputes received).
+    ``gap``: ``register_gap`` of the disputes (the tile then says there is no ledger)."""
+    if gap:
+        return _absent_tile("mediation", tr("kpi_mediation", lang), "disputes", lang)
     m = med.to_json()
     return KpiSpec("mediation", tr("kpi_mediation", lang), _pct(m["success_rate"]),
                    detail=tr("kpi_mediation_detail", lang,
@@ -260,22 +307,25 @@ def hotspot_table(q: Query, state: FilterState, lang: str | None = None) -> Tabl
     level = hs["level"]
     parents = [areas.levels[p] for r in hs["hot_areas"]
                if (i := areas.idx_of(r["area_id"])) is not None and (p := areas.parent[i]) >= 0]
-    up_level = parents[0] if parents else ("town" if level in (None, "village") else None)
+    # the enclosing-area column only when the areas have parents (a city's
+    # neighbourhoods often have none: an empty column says nothing)
+    up_level = parents[0] if parents else None
     rows, keys, locs = [], [], []
     for r in hs["hot_areas"]:
         idx = areas.idx_of(r["area_id"])
         p = areas.parent[idx] if idx is not None else -1
-        rows.append((r["name"], areas.names[p] if p >= 0 else "", _n(r["count"]),
-                     f"{r['z']:.1f}", f"{r['confidence'] * 100:.0f}%"))
+        up = (areas.names[p] if p >= 0 else "",) if up_level else ()
+        rows.append((r["name"], *up, _n(r["count"]), f"{r['z']:.1f}",
+                     f"{r['confidence'] * 100:.0f}%"))
         keys.append(r["area_id"])
         locs.append(_label_point(q.extract, idx) if idx is not None else None)
     area_col = code_label("area_level", level, lang) if level else tr("col_area", lang)
-    parent_col = code_label("area_level", up_level, lang) if up_level else ""
+    parent_col = (code_label("area_level", up_level, lang),) if up_level else ()
     return TableSpec("hotspots", hotspot_title(hs, lang),
-                     (area_col, parent_col, tr("col_count", lang), tr("col_z", lang),
+                     (area_col, *parent_col, tr("col_count", lang), tr("col_z", lang),
                       tr("col_confidence", lang)),
                      tuple(rows), tuple(keys), "areas", tuple(locs),
-                     (False, False, True, True, True),
+                     (False, *(False,) * len(parent_col), True, True, True),
                      empty="" if rows else hotspot_reason(hs, lang))
 
 
@@ -305,10 +355,15 @@ def overdue_table(q: Query, state: FilterState, rect: object, lang: str | None =
                      tuple(tr(k, lang) for k in ("col_hazard", "col_town", "col_unit",
                                                  "col_days_overdue", "col_risk")),
                      tuple(rows), tuple(keys), "zoom", tuple(locs),
-                     (False, False, False, True, False), frozenset(alarm))
+                     (False, False, False, True, False), frozenset(alarm),
+                     empty=register_gap(q.extract, "hazards", lang))
 
 
-def rectification_funnel(rect: object, lang: str | None = None) -> FunnelSpec:
+def rectification_funnel(rect: object, lang: str | None = None, gap: str = "") -> FunnelSpec:
+    """Found → rectified → verified; ``gap`` (``register_gap`` of the hazards): say it
+    in place of three zero bars."""
+    if gap:
+        return FunnelSpec("rect_funnel", tr("chart_rect_funnel", lang), (), (), message=gap)
     total = sum(rect.by_state.values())
     done = sum(rect.by_state[s] for s in DONE_STATES)
     return FunnelSpec("rect_funnel", tr("chart_rect_funnel", lang),
@@ -321,9 +376,12 @@ def rectification_funnel(rect: object, lang: str | None = None) -> FunnelSpec:
                       (ALARM, WARN, GOOD))
 
 
-def mediation_funnel(med: object, lang: str | None = None) -> FunnelSpec:
+def mediation_funnel(med: object, lang: str | None = None, gap: str = "") -> FunnelSpec:
+    """Village → town → county; ``gap``: ``register_gap`` of the disputes."""
     f = med.funnel
     levels = MEDIATION_STAGES
+    if gap:
+        return FunnelSpec("med_funnel", tr("chart_med_funnel", lang), (), (), message=gap)
     if getattr(f, "refused", None):  # the steps cannot be read: say why, draw nothing
         return FunnelSpec("med_funnel", tr("chart_med_funnel", lang), (), (),
                           message=tr(f"med_refused_{f.refused}", lang))
@@ -335,15 +393,16 @@ def mediation_funnel(med: object, lang: str | None = None) -> FunnelSpec:
                       (GOOD, WARN, ALARM))
 
 
-def mediation_trend(med: object, lang: str | None = None) -> LineSpec:
-    months = med.monthly
+def mediation_trend(med: object, lang: str | None = None, gap: str = "") -> LineSpec:
+    """Disputes received and resolved per month; ``gap``: ``register_gap`` of the disputes."""
+    months = () if gap else med.monthly
     return LineSpec("med_trend", tr("chart_med_trend", lang),
                     tuple(float(i) for i in range(len(months))),
                     tuple(m.month for m in months),
                     (tuple(float(m.received) for m in months),
                      tuple(float(m.resolved) for m in months)),
                     (tr("series_received", lang), tr("series_resolved", lang)),
-                    (ACCENT, GOOD))
+                    (ACCENT, GOOD), empty=gap)
 
 
 # ----------------------------------------------------------------------------- all
@@ -389,10 +448,13 @@ def build_panels(q: Query, state: FilterState, lang: str | None = None,
         weekdays=_guarded("weekdays", lambda: weekday_chart(q, state, lang)),
         timeline=_guarded("timeline", lambda: timeline_chart(q, state, lang)),
         hotspots=_guarded("hotspots", lambda: hotspot_table(q, state, lang)),
-        rect_funnel=_guarded("rect_funnel", needs(rect, lambda: rectification_funnel(rect, lang))),
+        rect_funnel=_guarded("rect_funnel", needs(rect, lambda: rectification_funnel(
+            rect, lang, register_gap(q.extract, "hazards", lang)))),
         overdue=_guarded("overdue", needs(rect, lambda: overdue_table(q, state, rect, lang))),
-        med_funnel=_guarded("med_funnel", needs(med, lambda: mediation_funnel(med, lang))),
-        med_trend=_guarded("med_trend", needs(med, lambda: mediation_trend(med, lang))),
+        med_funnel=_guarded("med_funnel", needs(med, lambda: mediation_funnel(
+            med, lang, register_gap(q.extract, "disputes", lang)))),
+        med_trend=_guarded("med_trend", needs(med, lambda: mediation_trend(
+            med, lang, register_gap(q.extract, "disputes", lang)))),
         lang=lang,
     )
 
@@ -404,14 +466,16 @@ def _new_window(q: Query, state: FilterState, lang: str | None, reuse: Panels) -
     def kpi_tiles() -> tuple[KpiSpec, ...]:
         if isinstance(med, PanelError):
             raise RuntimeError(med.message)
-        return tuple(mediation_kpi(med, lang) if k.key == "mediation" else k
+        return tuple(mediation_kpi(med, lang, gap) if k.key == "mediation" else k
                      for k in reuse.kpis)
 
-    def from_med(build: Callable[[object, str | None], T]) -> Callable[[], T]:
+    gap = register_gap(q.extract, "disputes", lang)
+
+    def from_med(build: Callable[[object, str | None, str], T]) -> Callable[[], T]:
         def run() -> T:
             if isinstance(med, PanelError):
                 raise RuntimeError(med.message)
-            return build(med, lang)
+            return build(med, lang, gap)
         return run
 
     return dataclasses.replace(

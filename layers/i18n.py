@@ -124,6 +124,19 @@ TEXT: dict[str, tuple[str, str]] = {
     "other": ("其他", "Other"),
     "unlocated": ("未定位", "Unlocated"),
     "no_data": ("无数据", "No data"),
+    # a register the whole extract lacks: said in its panels instead of zeros
+    "absent_hazards": ("本数据不含隐患台账（隐患表缺失或为空），无法统计隐患和整改",
+                       "The extract holds no hazard register (the hazards table is missing "
+                       "or empty): no hazard or rectification figures"),
+    "absent_disputes": ("本数据不含矛盾纠纷台账（纠纷表缺失或为空），无法统计调解",
+                        "The extract holds no dispute ledger (the disputes table is missing "
+                        "or empty): no mediation figures"),
+    "absent_resources": ("本数据不含警力资源表（力量表缺失或为空），无法调度",
+                         "The extract holds no resources table (missing or empty): "
+                         "no forces to dispatch"),
+    "kpi_absent_hazards": ("无隐患台账", "no hazard register"),
+    "kpi_absent_disputes": ("无纠纷台账", "no dispute ledger"),
+    "kpi_absent_resources": ("无力量数据", "no resource data"),
     "wall_stale": ("数据已过期：自 {time} 起未能读取新数据，仍显示此前数据，正在重试",
                    "Data stale since {time}: the new extract cannot be read yet; showing the "
                    "last good data, retrying"),
@@ -194,6 +207,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "kpi_week": ("本周警情", "This week"),
     "kpi_month": ("本月警情", "This month"),
     "kpi_last_year": ("去年同期 {n}", "Last year {n}"),
+    "map_nothing_to_draw": ("地图无可绘内容：数据中没有区域边界，{n} 起警情也都没有坐标。"
+                            "导入时映射经纬度列，或导入区域边界后即可显示。",
+                            "Nothing to draw: the extract has no area outlines and none of "
+                            "its {n} incidents has coordinates. Map the coordinate columns "
+                            "or import area boundaries to see a map."),
+    "kpi_no_last_year": ("去年同期无数据", "No data a year ago"),
     "kpi_until": ("截至 {time} · 去年同期 {n}", "To {time} · last year {n}"),
     "kpi_feed_stale": ("停更：截至 {day} 滞后{days}天", "Feed stopped {day}, {days} d behind"),
     "feed_lags": ("{table}数据截至 {day}，比提取时间早 {days} 天",

@@ -94,6 +94,8 @@ class LineSpec:
     series_labels: tuple[str, ...]
     colors: tuple[RGBA, ...]
     y_format: str = "{:,.0f}"
+    empty: str = ""
+    """Said in place of the chart when there is nothing to draw (why), instead of "无数据"."""
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,8 @@ class Scene:
     layers: tuple[LayerSpec, ...]
     view: Viewport
     notes: dict = field(default_factory=dict)
+    notice: str = ""
+    """Said on the map when it has nothing to draw, and why ("" otherwise)."""
 
     def layer(self, name: str) -> LayerSpec | None:
         return next((spec for spec in self.layers if spec.name == name), None)
@@ -464,4 +466,14 @@ def build_scene(q: Query, state: FilterState, view: Viewport,
         layers += hazard_layers(q, state, options, view)
     if options.resources:
         layers += resource_layers(q, state, options, view)
-    return Scene(tuple(layers), view)
+    return Scene(tuple(layers), view, notice=map_notice(q, state, options.lang))
+
+
+def map_notice(q: Query, state: FilterState, lang: str | None = None) -> str:
+    """Why the map is blank, when it is: the extract has no area outline and no incident
+    under ``state`` has coordinates (a feed of addresses alone); "" when there is a map."""
+    outlines = q.extract.memo("has_outlines", lambda: any(
+        g is not None and not g.is_empty for g in q.extract.areas.geoms))
+    if outlines or q.count(q.incidents(state).and_("mx IS NOT NULL")):
+        return ""
+    return tr("map_nothing_to_draw", lang, n=f"{q.incident_count(state):,}")

@@ -603,6 +603,11 @@ class LineChart(_Panel):
         if s is None or not s.x or not s.series:
             self._set_legend([])
             self._show_body(False)
+            if self._error is None:  # the spec's reason, else "no data"
+                no_data_label(t, f, self._empty)
+                if s is not None and s.empty:
+                    self._empty.setText(s.empty)
+                    self._empty.setWordWrap(True)
             return
         self._show_body(True)
         x = np.asarray(s.x, dtype=float)

@@ -298,6 +298,8 @@ class MapCanvas(pg.PlotWidget):
                  font_family: str = "Noto Sans CJK SC", parent: object = None) -> None:
         super().__init__(parent=parent, background=pg.mkColor(*background))
         self.scale_factor = 1.0
+        self.notice = ""
+        """Why the map is blank, drawn in its middle (``set_notice``)."""
         self.ink = QColor(230, 230, 230)
         """Colour of the scale bar and north arrow (dark on a light theme)."""
         self.font_family = font_family
@@ -389,6 +391,12 @@ class MapCanvas(pg.PlotWidget):
             return  # the same level of simplification
         self._reference_px = px
         self.set_layers(tuple(reference_specs(self._reference, view)))
+
+    def set_notice(self, text: str) -> None:
+        """A sentence in the middle of the map saying why it is blank ("" for none)."""
+        if text != self.notice:
+            self.notice = text
+            self.viewport().update()
 
     def set_layer_visible(self, name: str, visible: bool) -> None:
         (self._hidden.discard if visible else self._hidden.add)(name)
@@ -670,6 +678,14 @@ class MapCanvas(pg.PlotWidget):
                    Qt.AlignmentFlag.AlignCenter, "N")
         if self.basemap is not None and self.basemap.info.attribution:
             self._attribution(p, self.basemap.info.attribution)
+        if self.notice:
+            font = QFont(self.font_family)
+            font.setPixelSize(round(16 * s))
+            p.setFont(font)
+            p.setPen(QPen(self.ink))
+            box = QRectF(self.width() * 0.15, 0, self.width() * 0.7, self.height())
+            p.drawText(box, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
+                       self.notice)
         p.restore()
 
     def _attribution(self, p: QPainter, text: str) -> None:
