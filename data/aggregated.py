@@ -92,8 +92,6 @@ def read_incidents(con: duckdb.DuckDBPyConnection, path: Path, source: Source,
     for (area_id,) in unlisted:
         if areas.idx_of(area_id) is None:
             areas.add(area_id, area_id, None, None)  # a pseudo area: counted, never drawn
-    report.notes.append("incidents: read in place from the Parquet partitions (schema 2 "
-                        "with aggregates); figures come from incidents_by_area/_cell")
 
 
 def create_tables(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> None:
