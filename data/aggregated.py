@@ -43,9 +43,9 @@ INCIDENT_COLUMNS = {  # the cleaned table's columns and their types (data.schema
 }
 MERC_R = 6378137.0
 FINE_ZOOM = 14
-"""Tiles of this zoom and finer are stored by column (``cell_x``), coarser ones by day:
-a fine zoom is read for a narrow view (its columns skip the rest of the province), a
-coarse one for a wide view over a window (its days skip the rest of the time)."""
+"""Within each file's chunk, tiles of this zoom and finer are stored by column
+(``cell_x``), coarser ones by day: a fine zoom is read for a narrow view (its columns
+skip the rest of the province), a coarse one for a wide view over a window."""
 MERC_MAX_LAT = 85.0511287798066
 
 
@@ -57,6 +57,22 @@ def wanted(path: Path, meta: dict[str, str], source: Source) -> bool:
             and "incidents" in source.tables and not source.tables["incidents"].broken_files
             and all(any((path / f).rglob("*.parquet"))
                     for f in ("incidents_by_area", "incidents_by_cell")))
+
+
+def declared(path: Path) -> bool:
+    """Whether ``meta.parquet`` declares both aggregates (read before attaching, to spare
+    the page-by-page check of the incident files that will be read in place)."""
+    meta = path / "meta.parquet"
+    if not path.is_dir() or not meta.is_file():
+        return False
+    try:
+        rows = dict(duckdb.sql(f"SELECT CAST(key AS VARCHAR), CAST(value AS VARCHAR) "
+                               f"FROM read_parquet({sql_literal(str(meta))})").fetchall())
+    except duckdb.Error:
+        return False
+    listed = {a.strip() for a in (rows.get("aggregates") or "").split(",")}
+    return (rows.get("schema_version") or "").strip() == "2" and \
+        {"incidents_by_area", "incidents_by_cell"} <= listed
 
 
 def zooms(meta: dict[str, str]) -> tuple[int, ...]:
@@ -123,24 +139,42 @@ def create_tables(con: duckdb.DuckDBPyConnection, path: Path, source: Source) ->
         CREATE TABLE agg_all AS
         SELECT {hour} AS reported_at, category, sum(incidents)::BIGINT AS n
         FROM {by_area} WHERE level = 'all' GROUP BY ALL ORDER BY 1, 2""")
-    # Per day and area from the rows in place, in one pass: 13 times faster than
-    # deriving each area's own count from the job's per-level hourly totals (4 s against
-    # 50 s at 10M on two cores: at the village level those hold about a row per
-    # incident, three times over with the enclosing levels).
-    run(con, """
-        CREATE TABLE day_area AS
-        SELECT CAST(CAST(reported_at AS DATE) AS TIMESTAMP) AS reported_at, area_idx,
-               count(*)::BIGINT AS n
-        FROM incidents GROUP BY ALL ORDER BY 1, 2""")
-    run(con, f"""
-        CREATE TABLE day_cell AS
-        SELECT * FROM (
-            SELECT CAST(zoom AS INTEGER) AS zoom, CAST(day AS TIMESTAMP) AS reported_at,
-                   CAST(cell_x AS INTEGER) AS cell_x, CAST(cell_y AS INTEGER) AS cell_y,
-                   sum(incidents)::BIGINT AS n
-            FROM read_parquet({_glob(path, 'incidents_by_cell')}) GROUP BY ALL) t
-        ORDER BY zoom, CASE WHEN zoom >= {FINE_ZOOM} THEN cell_x END NULLS FIRST,
-                 reported_at""")
+    # Per day and area from the rows in place: 13 times faster than deriving each
+    # area's own count from the job's per-level hourly totals (4 s against 50 s at 10M on
+    # two cores: at the village level those hold about a row per incident, three times
+    # over with the enclosing levels). Both day tables are summed one month folder (one
+    # file) at a time: small sums that never spill, appended in time order, so that a
+    # window skips the row groups of other months. A key may then repeat across chunks
+    # (a job's file may hold any days): every reader sums.
+    run(con, "CREATE TABLE day_area (reported_at TIMESTAMP, area_idx INTEGER, n BIGINT)")
+    for year, month in _months(path):
+        run(con, f"""
+            INSERT INTO day_area
+            SELECT CAST(CAST(reported_at AS DATE) AS TIMESTAMP), area_idx, count(*)::BIGINT
+            FROM incidents WHERE year = {year} AND month = {month}
+            GROUP BY ALL ORDER BY 1, 2""")
+    run(con, "CREATE TABLE day_cell (zoom INTEGER, reported_at TIMESTAMP, cell_x INTEGER, "
+             "cell_y INTEGER, n BIGINT)")
+    for f in sorted((path / "incidents_by_cell").rglob("*.parquet")):
+        run(con, f"""
+            INSERT INTO day_cell
+            SELECT * FROM (
+                SELECT CAST(zoom AS INTEGER) AS zoom, CAST(day AS TIMESTAMP) AS reported_at,
+                       CAST(cell_x AS INTEGER) AS cell_x, CAST(cell_y AS INTEGER) AS cell_y,
+                       sum(incidents)::BIGINT AS n
+                FROM read_parquet({sql_literal(str(f))}) GROUP BY ALL) t
+            ORDER BY zoom, CASE WHEN zoom >= {FINE_ZOOM} THEN cell_x END NULLS FIRST,
+                     reported_at""")
+
+
+def _months(path: Path) -> list[tuple[int, int]]:
+    """(year, month) of each Hive folder of the incident rows."""
+    out = set()
+    for d in (path / "incidents").glob("year=*/month=*"):
+        y, m = d.parent.name.split("=", 1)[1], d.name.split("=", 1)[1]
+        if y.isdigit() and m.isdigit() and any(d.rglob("*.parquet")):
+            out.add((int(y), int(m)))
+    return sorted(out)
 
 
 def is_aggregated(con: duckdb.DuckDBPyConnection) -> bool:

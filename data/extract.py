@@ -200,7 +200,8 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
     built = False
     try:
         run(con, f"SET temp_directory = {sql_literal(str(target.parent / 'spill'))}")
-        source = attach_source(con, path)
+        source = attach_source(con, path, frozenset({"incidents"}) if agg.declared(path)
+                               else frozenset())
         if not source.tables:
             foreign = f" (it holds {', '.join(source.foreign_tables[:5])})" \
                 if source.foreign_tables else ""
