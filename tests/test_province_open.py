@@ -211,13 +211,20 @@ def test_periods_equal_rows(which: str, request: pytest.FixtureRequest) -> None:
     assert (fa.newest, fa.lag_days, fa.lags) == (fr.newest, fr.lag_days, fr.lags)
 
 
-def test_grid_hotspots_on_tiles(pair) -> None:
-    """Gi* in place runs on the Web-Mercator tiles: the cell counts are the tiles'."""
+def test_grid_hotspots_on_tiles(pair, monkeypatch) -> None:
+    """Gi* in place over more incidents than the rows may give runs on the Web-Mercator
+    tiles: the cell counts are the tiles'. Under the limit it is the row path's."""
+    from data import agg_counts
     from data.analysis.hotspots import grid_hotspots
 
-    ex2, _, df = pair
+    ex2, ex1, df = pair
     q = Query(ex2)
     state = STATES["window"]
+    low = grid_hotspots(q, state)
+    assert low.grid.tiles is None
+    high = grid_hotspots(Query(ex1), state)
+    assert low.counts.tolist() == high.counts.tolist() and low.cell_m == high.cell_m
+    monkeypatch.setattr(agg_counts, "POINT_ROWS", 500)
     hs = grid_hotspots(q, state)
     assert hs.grid.tiles is not None
     z, tx0, ty0 = hs.grid.tiles
@@ -387,10 +394,12 @@ def test_records_behind_a_density_pixel_in_place(pair) -> None:
             grid.ravel()[cell]
 
 
-def test_records_behind_a_gi_cell_in_place(pair) -> None:
+def test_records_behind_a_gi_cell_in_place(pair, monkeypatch) -> None:
+    from data import agg_counts
     from data.analysis.hotspots import grid_hotspots
     from data.records import hotspot_cell_incidents, record_count
 
+    monkeypatch.setattr(agg_counts, "POINT_ROWS", 500)
     ex2, _, _ = pair
     q = Query(ex2)
     state = STATES["window"]

@@ -259,10 +259,13 @@ def grid_for(q: Query, state: FilterState, cell_m: float | None = None) -> Grid:
     """The grid and study area for ``state``'s area filter (cached per extract)."""
     if cell_m is not None and not (cell_m > 0 and math.isfinite(cell_m)):
         raise ValueError(f"cell_m must be a positive number, not {cell_m!r}")
-    key = (tuple(sorted(state.areas)), None if cell_m is None else float(cell_m))
+    # A province read in place with more incidents under the filter than the rows may
+    # give (``agg_counts.refused_rows``): the cells are its Web-Mercator tiles.
+    tiles = cell_m is None and agg_counts.refused_rows(q, state) is not None
+    key = (tuple(sorted(state.areas)), None if cell_m is None else float(cell_m), tiles)
     cache: dict[tuple, Grid] = q.extract.__dict__.setdefault("_hotspot_grids", {})
     if key not in cache:
-        cache[key] = _build_grid(q, key[0], key[1])
+        cache[key] = _build_grid(q, key[0], key[1], tiles)
     return cache[key]
 
 
@@ -276,7 +279,8 @@ def _study_areas(areas: AreaSet, roots: tuple[str, ...]) -> np.ndarray:
     return chosen if len(chosen) else everything  # areas without polygons: the whole county
 
 
-def _build_grid(q: Query, roots: tuple[str, ...], cell_m: float | None) -> Grid:
+def _build_grid(q: Query, roots: tuple[str, ...], cell_m: float | None,
+                tiles_wanted: bool = False) -> Grid:
     areas = q.extract.areas
     members = _study_areas(areas, roots)
     geoms = [areas.geoms[i] for i in members]
@@ -301,7 +305,7 @@ def _build_grid(q: Query, roots: tuple[str, ...], cell_m: float | None) -> Grid:
     nx = math.floor((mx1 - x0) / cell) + 1
     ny = math.floor((my1 - y0) / cell) + 1
     tiles = None
-    zooms = q.grid_zooms() if cell_m is None else ()
+    zooms = q.grid_zooms() if cell_m is None and tiles_wanted else ()
     if zooms:  # read in place: the tiles nearest the nice size are the cells
         z = min(zooms, key=lambda k: abs(math.log(agg_counts.cell_m(k) * scale / size_m)))
         cell = agg_counts.cell_m(z)
