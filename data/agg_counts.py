@@ -130,6 +130,18 @@ def refused_rows(q, state: FilterState) -> int | None:
     return n if n > POINT_ROWS else None
 
 
+GRID_ROWS = 250_000
+"""Read in place, Gi* on the grid counts rows (nice cell sizes, as from the cache) up to
+this many incidents under the filter, and the Web-Mercator tiles beyond (counting the
+rows of a month in place takes most of a second on two cores: too slow for the map)."""
+
+
+def grid_on_tiles(q, state: FilterState) -> bool:
+    """Whether Gi* on the grid runs on the tiles for ``state`` (see ``GRID_ROWS``)."""
+    return bool(q.extract.aggregated and answers(state)
+                and cell_source(state) is not None and q.incident_count(state) > GRID_ROWS)
+
+
 def refusal(n: int) -> dict:
     """What ``report --json`` says instead of an analysis that needs every point."""
     return {"computed": False, "reason": "too_many_incidents", "incidents": n,

@@ -224,7 +224,7 @@ def test_grid_hotspots_on_tiles(pair, monkeypatch) -> None:
     assert low.grid.tiles is None
     high = grid_hotspots(Query(ex1), state)
     assert low.counts.tolist() == high.counts.tolist() and low.cell_m == high.cell_m
-    monkeypatch.setattr(agg_counts, "POINT_ROWS", 500)
+    monkeypatch.setattr(agg_counts, "GRID_ROWS", 500)
     hs = grid_hotspots(q, state)
     assert hs.grid.tiles is not None
     z, tx0, ty0 = hs.grid.tiles
@@ -399,7 +399,7 @@ def test_records_behind_a_gi_cell_in_place(pair, monkeypatch) -> None:
     from data.analysis.hotspots import grid_hotspots
     from data.records import hotspot_cell_incidents, record_count
 
-    monkeypatch.setattr(agg_counts, "POINT_ROWS", 500)
+    monkeypatch.setattr(agg_counts, "GRID_ROWS", 500)
     ex2, _, _ = pair
     q = Query(ex2)
     state = STATES["window"]

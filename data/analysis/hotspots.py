@@ -259,9 +259,9 @@ def grid_for(q: Query, state: FilterState, cell_m: float | None = None) -> Grid:
     """The grid and study area for ``state``'s area filter (cached per extract)."""
     if cell_m is not None and not (cell_m > 0 and math.isfinite(cell_m)):
         raise ValueError(f"cell_m must be a positive number, not {cell_m!r}")
-    # A province read in place with more incidents under the filter than the rows may
-    # give (``agg_counts.refused_rows``): the cells are its Web-Mercator tiles.
-    tiles = cell_m is None and agg_counts.refused_rows(q, state) is not None
+    # A province read in place with many incidents under the filter: the cells are its
+    # Web-Mercator tiles (``agg_counts.grid_on_tiles``).
+    tiles = cell_m is None and agg_counts.grid_on_tiles(q, state)
     key = (tuple(sorted(state.areas)), None if cell_m is None else float(cell_m), tiles)
     cache: dict[tuple, Grid] = q.extract.__dict__.setdefault("_hotspot_grids", {})
     if key not in cache:
