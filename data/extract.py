@@ -187,12 +187,22 @@ def open_extract(path: str | Path, progress: Progress | None = None,
             return _load_cached(path, target)
         except (duckdb.Error, KeyError, ValueError, OSError):
             pass  # a damaged cache entry is rebuilt
-    _build(path, target, fp, progress)
+    try:
+        _build(path, target, fp, progress)
+    except _InPlaceFailed:
+        # a damaged incident file read in place: clean the rows as in version 1 instead,
+        # which sets unreadable files aside and says so
+        _build(path, target, fp, progress, in_place_ok=False)
     remove_stale(path, target)
     return _load_cached(path, target)
 
 
-def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
+class _InPlaceFailed(ExtractError):
+    """Reading the incidents in place failed (a damaged file): try copying them."""
+
+
+def _build(path: Path, target: Path, fp: str, progress: Progress,
+           in_place_ok: bool = True) -> None:
     # one name per attempt: an open cancelled and started again must not meet its own file
     tmp = target.with_name(f"{target.stem}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}.duckdb")
     tmp.unlink(missing_ok=True)
@@ -200,8 +210,9 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
     built = False
     try:
         run(con, f"SET temp_directory = {sql_literal(str(target.parent / 'spill'))}")
-        source = attach_source(con, path, frozenset({"incidents"}) if agg.declared(path)
-                               else frozenset())
+        in_place = False
+        source = attach_source(con, path, frozenset({"incidents"})
+                               if in_place_ok and agg.declared(path) else frozenset())
         if not source.tables:
             foreign = f" (it holds {', '.join(source.foreign_tables[:5])})" \
                 if source.foreign_tables else ""
@@ -217,7 +228,7 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
                     "record_id VARCHAR, reason VARCHAR)")
         progress("reading areas", 0.02)
         clean_areas(ctx)
-        in_place = agg.wanted(path, meta, source)
+        in_place = in_place_ok and agg.wanted(path, meta, source)
         if in_place:  # a province: its rows are read where they are, never copied
             agg.read_incidents(con, path, source, report, ctx.areas)
         steps = [
@@ -242,7 +253,8 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
         run(con, "CHECKPOINT")
         built = True
     except duckdb.Error as exc:
-        raise ExtractError(f"cannot read extract {path.name}: {str(exc).splitlines()[0]}") from exc
+        kind = _InPlaceFailed if in_place else ExtractError
+        raise kind(f"cannot read extract {path.name}: {str(exc).splitlines()[0]}") from exc
     finally:
         con.close()
         if not built:  # an unusable extract leaves nothing behind in the cache

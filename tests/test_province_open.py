@@ -409,3 +409,22 @@ def test_records_behind_a_gi_cell_in_place(pair, monkeypatch) -> None:
     for cell in cells[:40]:
         assert record_count(q.con, hotspot_cell_incidents(q, state, int(cell))) == \
             hs.counts.ravel()[cell]
+
+
+def test_a_damaged_incident_file_falls_back_to_cleaning(tmp_path) -> None:
+    """A data page of an incident file damaged (its footer intact): the extract still
+    opens, as a version 1 one, with the file set aside and said so."""
+    rows = v2.province_incidents(n=800)
+    path = v2.write_v2(tmp_path / "v2", rows)
+    bad = sorted((path / "incidents").rglob("*.parquet"))[-3]
+    data = bytearray(bad.read_bytes())
+    data[200:len(data) // 2] = b"Z" * (len(data) // 2 - 200)
+    bad.write_bytes(bytes(data))
+    ex = open_extract(path)
+    try:
+        assert not ex.aggregated
+        assert ex.report.tables["incidents"].adjusted.get("broken_file_skipped") == 1
+        assert any("unreadable" in n for n in ex.report.notes)
+        assert 0 < Query(ex).incident_count(FilterState()) < len(rows)
+    finally:
+        ex.close()
