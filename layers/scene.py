@@ -97,23 +97,35 @@ def area_geometry(extract: Extract) -> AreaGeometry:
 
 def _area_geometry(extract: Extract) -> AreaGeometry:
     areas = extract.areas
-    rings, lx, ly = [], [], []
-    for geom in areas.geoms:
+    # every ring and label point projected in one call (a province has 30 000 areas)
+    rings_ll: list[list[np.ndarray]] = []
+    label_ll = np.full((len(areas.geoms), 2), np.nan)
+    for k, geom in enumerate(areas.geoms):
         parts: list[np.ndarray] = []
         if geom is not None and not geom.is_empty:
             for poly in getattr(geom, "geoms", [geom]):
-                xy = np.asarray(poly.exterior.coords)
-                mx, my = lonlat_to_mercator(xy[:, 0], xy[:, 1])
-                parts.append(np.column_stack([mx, my]))
+                parts.append(np.asarray(poly.exterior.coords)[:, :2])
             p = shapely.point_on_surface(geom)
-            x, y = lonlat_to_mercator([p.x], [p.y])
-            lx.append(float(x[0]))
-            ly.append(float(y[0]))
-        else:
-            lx.append(np.nan)
-            ly.append(np.nan)
-        rings.append(tuple(parts))
-    return AreaGeometry(tuple(rings), np.asarray(lx), np.asarray(ly))
+            label_ll[k] = (p.x, p.y)
+        rings_ll.append(parts)
+    flat = [r for parts in rings_ll for r in parts]
+    if flat:
+        xy = np.concatenate(flat)
+        mx, my = lonlat_to_mercator(xy[:, 0], xy[:, 1])
+        merc = np.column_stack([mx, my])
+    ends = np.cumsum([len(r) for r in flat])
+    pieces = np.split(merc, ends[:-1]) if flat else []
+    rings, i = [], 0
+    for parts in rings_ll:
+        rings.append(tuple(pieces[i:i + len(parts)]))
+        i += len(parts)
+    ok = ~np.isnan(label_ll[:, 0])
+    lx = np.full(len(label_ll), np.nan)
+    ly = np.full(len(label_ll), np.nan)
+    if ok.any():
+        x, y = lonlat_to_mercator(label_ll[ok, 0], label_ll[ok, 1])
+        lx[ok], ly[ok] = x, y
+    return AreaGeometry(tuple(rings), lx, ly)
 
 
 def full_view(extract: Extract, width: int = 1600, height: int = 1000) -> Viewport:
