@@ -14,7 +14,7 @@ import hashlib
 import os
 from pathlib import Path
 
-CACHE_FORMAT = "4"  # bump when the cached tables change shape
+CACHE_FORMAT = "6"  # bump when the cached tables change shape
 
 
 def cache_dir() -> Path:

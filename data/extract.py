@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 import shapely
 
+from . import aggregated as agg
 from .areas import AreaSet
 from .cache import CACHE_FORMAT, cache_file, fingerprint, remove_stale
 from .load_report import OK, LoadReport
@@ -79,6 +80,9 @@ class Extract:
     con: duckdb.DuckDBPyConnection
     cache_path: Path
     from_cache: bool = False
+    aggregated: bool = False
+    """Incidents stay in the extract's Parquet files; figures come from the aggregate
+    tables (``data.aggregated``, schema version 2)."""
     _as_of: date | None = field(default=None, init=False, repr=False, compare=False)
     _as_of_lock: threading.Lock = field(default_factory=threading.Lock, init=False,
                                         repr=False, compare=False)
@@ -183,12 +187,22 @@ def open_extract(path: str | Path, progress: Progress | None = None,
             return _load_cached(path, target)
         except (duckdb.Error, KeyError, ValueError, OSError):
             pass  # a damaged cache entry is rebuilt
-    _build(path, target, fp, progress)
+    try:
+        _build(path, target, fp, progress)
+    except _InPlaceFailed:
+        # a damaged incident file read in place: clean the rows as in version 1 instead,
+        # which sets unreadable files aside and says so
+        _build(path, target, fp, progress, in_place_ok=False)
     remove_stale(path, target)
     return _load_cached(path, target)
 
 
-def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
+class _InPlaceFailed(ExtractError):
+    """Reading the incidents in place failed (a damaged file): try copying them."""
+
+
+def _build(path: Path, target: Path, fp: str, progress: Progress,
+           in_place_ok: bool = True) -> None:
     # one name per attempt: an open cancelled and started again must not meet its own file
     tmp = target.with_name(f"{target.stem}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}.duckdb")
     tmp.unlink(missing_ok=True)
@@ -196,7 +210,9 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
     built = False
     try:
         run(con, f"SET temp_directory = {sql_literal(str(target.parent / 'spill'))}")
-        source = attach_source(con, path)
+        in_place = False
+        source = attach_source(con, path, frozenset({"incidents"})
+                               if in_place_ok and agg.declared(path) else frozenset())
         if not source.tables:
             foreign = f" (it holds {', '.join(source.foreign_tables[:5])})" \
                 if source.foreign_tables else ""
@@ -212,6 +228,9 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
                     "record_id VARCHAR, reason VARCHAR)")
         progress("reading areas", 0.02)
         clean_areas(ctx)
+        in_place = in_place_ok and agg.wanted(path, meta, source)
+        if in_place:  # a province: its rows are read where they are, never copied
+            agg.read_incidents(con, path, source, report, ctx.areas)
         steps = [
             (INCIDENTS, None, 0.05), (RESOURCES, None, 0.75), (HAZARDS, None, 0.8),
             (RECTIFICATIONS, ("hazard_id", "hazards", Reason.UNKNOWN_HAZARD), 0.85),
@@ -219,18 +238,23 @@ def _build(path: Path, target: Path, fp: str, progress: Progress) -> None:
             (DISPUTE_STEPS, ("dispute_id", "disputes", Reason.UNKNOWN_DISPUTE), 0.95),
         ]
         for k, (spec, refs, frac) in enumerate(steps):
+            if in_place and spec is INCIDENTS:
+                continue
             ctx.span = (frac, steps[k + 1][2] if k + 1 < len(steps) else 0.99)
             clean_rows(ctx, spec, refs)
         if report.table(DISPUTE_STEPS.name).status == OK:
             report.table(DISPUTE_STEPS.name).findings["level_reading"] = \
                 detect_step_reading(con).to_json()
-        flag_placeholders(con, report)
         write_areas(con, ctx.areas)
+        if in_place:
+            agg.create_tables(con, path, source)
+        flag_placeholders(con, report)
         _write_kv(con, meta, report, ctx.areas)
         run(con, "CHECKPOINT")
         built = True
     except duckdb.Error as exc:
-        raise ExtractError(f"cannot read extract {path.name}: {str(exc).splitlines()[0]}") from exc
+        kind = _InPlaceFailed if in_place else ExtractError
+        raise kind(f"cannot read extract {path.name}: {str(exc).splitlines()[0]}") from exc
     finally:
         con.close()
         if not built:  # an unusable extract leaves nothing behind in the cache
@@ -303,10 +327,12 @@ def _load_cached(path: Path, target: Path) -> Extract:
         doc = json.loads(kv["load_report"].decode())
         report = LoadReport.from_json(doc["source"], doc["kind"], doc["tables"], doc["notes"])
         areas = _load_areas(con)
+        aggregated = agg.is_aggregated(con)
     except Exception:
         con.close()
         raise
-    return Extract(path, report.kind, meta, areas, report, con, target, from_cache=True)
+    return Extract(path, report.kind, meta, areas, report, con, target, from_cache=True,
+                   aggregated=aggregated)
 
 
 def _load_areas(con: duckdb.DuckDBPyConnection) -> AreaSet:

@@ -138,12 +138,17 @@ def _end(extracted_at: datetime | None, as_of: date) -> datetime:
 
 
 def table_period(con: duckdb.DuckDBPyConnection, table: str, end: datetime) -> Period | None:
-    col = quote_ident(TABLES[table].time_column or "")
-    ph = placeholder_sql(table, TABLES[table].time_column or "")
+    """``table`` may be ``agg_all``, the hourly incident counts of an extract read in
+    place: an hour counts as its rows, at the time it starts."""
+    n = "sum(n)" if table == "agg_all" else "count(*)"
+    column = "reported_at" if table == "agg_all" else TABLES[table].time_column or ""
+    col = quote_ident(column)
+    ph = placeholder_sql(table, column)
     rows = con.execute(
-        f"SELECT CAST({col} AS DATE) d, count(*)::BIGINT n, "
-        f"count(*) FILTER (WHERE {ph})::BIGINT p, "
-        f"count(*) FILTER (WHERE NOT {ph} AND {col} <= $e)::BIGINT r FROM main.{table} "
+        f"SELECT CAST({col} AS DATE) d, {n}::BIGINT n, "
+        f"coalesce({n} FILTER (WHERE {ph}), 0)::BIGINT p, "
+        f"coalesce({n} FILTER (WHERE NOT {ph} AND {col} <= $e), 0)::BIGINT r "
+        f"FROM main.{table} "
         f"WHERE {col} IS NOT NULL GROUP BY 1 ORDER BY 1", {"e": end}).fetchnumpy()
     span = bulk_span(np.asarray(rows["d"], dtype="datetime64[D]"),
                      np.asarray(rows["r"], dtype=np.int64))
@@ -151,7 +156,8 @@ def table_period(con: duckdb.DuckDBPyConnection, table: str, end: datetime) -> P
         return None
     first, last = span
     inside = con.execute(
-        f"SELECT count(*) FROM main.{table} WHERE {col} >= $a AND {col} < $b AND {col} <= $e",
+        f"SELECT coalesce({n}, 0) FROM main.{table} "
+        f"WHERE {col} >= $a AND {col} < $b AND {col} <= $e",
         {"a": datetime.combine(first, time.min),
          "b": datetime.combine(last + timedelta(days=1), time.min), "e": end}
     ).fetchall()[0][0]
@@ -164,7 +170,8 @@ def incident_period(extract: Extract) -> Period | None:
     def compute() -> Period | None:
         cur = extract.cursor()
         try:
-            return table_period(cur, "incidents",
+            # read in place: the hourly counts stand for the rows (``data.aggregated``)
+            return table_period(cur, "agg_all" if extract.aggregated else "incidents",
                                 _end(extract.extracted_at, extract.default_as_of))
         finally:
             cur.close()
@@ -192,7 +199,10 @@ class Freshness:
                 "lags": self.lags}
 
 
-def table_freshness(con: duckdb.DuckDBPyConnection, table: str, end: datetime) -> Freshness:
+def table_freshness(con: duckdb.DuckDBPyConnection, table: str, end: datetime,
+                    aggregated: bool = False) -> Freshness:
+    if aggregated and table == "incidents":
+        return _incident_freshness_in_place(con, end)
     col = quote_ident(TABLES[table].time_column or "")
     ph = placeholder_sql(table, TABLES[table].time_column or "")
     newest = con.execute(f"SELECT max({col}) FROM main.{table} WHERE {col} < $e AND NOT {ph}",
@@ -206,13 +216,36 @@ def table_freshness(con: duckdb.DuckDBPyConnection, table: str, end: datetime) -
     return Freshness(table, newest, lag, int(recent) / RATE_DAYS * lag)
 
 
+def _incident_freshness_in_place(con: duckdb.DuckDBPyConnection, end: datetime
+                                 ) -> Freshness:
+    """``table_freshness`` of incidents read in place: the newest hour from the hourly
+    counts, the newest time in it from that hour's rows (one month's folder), the recent
+    rate from the hourly counts."""
+    ph = placeholder_sql("agg_all", "reported_at")
+    hour = con.execute(f"SELECT max(reported_at) FROM main.agg_all WHERE reported_at < $e "
+                       f"AND NOT {ph}", {"e": end + timedelta(days=1)}).fetchall()[0][0]
+    if hour is None:
+        return Freshness("incidents", None, None, 0.0)
+    newest = con.execute(
+        "SELECT max(reported_at) FROM main.incidents WHERE year = $y AND month = $m AND "
+        "reported_at >= $h AND reported_at < least($h + INTERVAL 1 HOUR, $e)",
+        {"y": hour.year, "m": hour.month, "h": hour, "e": end + timedelta(days=1)}
+    ).fetchall()[0][0] or hour
+    lag = max(0.0, (end - newest).total_seconds() / 86400.0)
+    recent = con.execute("SELECT coalesce(sum(n), 0) FROM main.agg_all WHERE reported_at > $a "
+                         "AND reported_at <= $b",
+                         {"a": hour - timedelta(days=RATE_DAYS), "b": hour}).fetchall()[0][0]
+    return Freshness("incidents", newest, lag, int(recent) / RATE_DAYS * lag)
+
+
 def freshness(extract: Extract) -> dict[str, Freshness]:
     """Each present timed table's freshness against the extract time (memoised)."""
     def compute() -> dict[str, Freshness]:
         end = _end(extract.extracted_at, extract.default_as_of)
         cur = extract.cursor()
         try:
-            return {t: table_freshness(cur, t, end) for t in TIMED_TABLES if extract.has(t)}
+            return {t: table_freshness(cur, t, end, extract.aggregated)
+                    for t in TIMED_TABLES if extract.has(t)}
         finally:
             cur.close()
     return extract.memo(("freshness",), compute)

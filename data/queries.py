@@ -13,8 +13,10 @@ from datetime import date, timedelta
 import duckdb
 import numpy as np
 
+from . import agg_counts
+from .aggregated import zooms
 from .extract import Extract
-from .filters import FilterState, Predicate, compile_filter, day_start
+from .filters import FilterState, Predicate, compile_filter, day_start, window_span
 from .schema import (
     DISPUTE_LEVELS,
     DISPUTE_STATUSES,
@@ -149,6 +151,12 @@ DAYS_OVERDUE_SQL = "CASE WHEN overdue THEN date_diff('day', deadline, $hs_asof) 
 LOCATED_SQL = "area_idx IS NOT NULL"
 """Rows counted against an area (point in polygon, else their area_id)."""
 HOUR_KEY = "hour(reported_at)"
+POINTS_IN_PLACE = 20_000
+"""In place, incidents are read as rows for symbols only when the tiles hold at most this
+many in view (an upper bound; the scene's own limit decides after reading)."""
+ROWS_IN_PLACE = 5_000_000
+"""... and when the time window holds at most this many incidents: the rows of a view
+are found by reading the window's months whole (about a second per 10M on two cores)."""
 
 
 def hazards_source(pred: Predicate, as_of: date) -> tuple[str, dict]:
@@ -172,7 +180,37 @@ class Query:
 
     def where(self, state: FilterState, table: str, alias: str = "",
               window: bool = True) -> Predicate:
-        return compile_filter(state, table, self.extract.areas, self.as_of(state), alias, window)
+        p = compile_filter(state, table, self.extract.areas, self.as_of(state), alias, window)
+        if table == "incidents" and self.extract.aggregated:
+            # rows read in place: the window opens only the folders of its months
+            sql, params = agg_counts.partition_predicate(
+                *window_span(state, self.as_of(state), window))
+            p = p.and_(sql.replace("year", f"{alias}.year").replace("month", f"{alias}.month")
+                       if alias else sql, **params)
+        return p
+
+    def aggregates(self, state: FilterState) -> bool:
+        """Whether the incident figures of ``state`` come from the aggregate tables."""
+        return self.extract.aggregated and agg_counts.answers(state)
+
+    def grid_zooms(self) -> tuple[int, ...]:
+        return zooms(self.extract.meta) if self.extract.aggregated else ()
+
+    def density_min_cell(self, view: Viewport) -> float:
+        """The finest density cell this extract can draw in ``view`` (Mercator m; 0: any):
+        read in place, the tiles of the zoom the view reads."""
+        return agg_counts.finest_cell_m(self.grid_zooms(), view.x1 - view.x0)
+
+    def points_affordable(self, state: FilterState, view: Viewport) -> bool:
+        """Whether the incidents in ``view`` may be read as rows to draw them as symbols:
+        always from the cache; in place, only when the tiles say few enough are there."""
+        if not self.extract.aggregated:
+            return True
+        counted = state.without("incident_statuses")
+        if self.incident_count(counted) > ROWS_IN_PLACE:  # the cheaper test first
+            return False
+        near = agg_counts.in_view(self, counted, view, self.grid_zooms())
+        return near is None or near <= POINTS_IN_PLACE
 
     def _rows(self, sql: str, params: dict) -> list[tuple]:
         return self.con.execute(sql, params).fetchall()
@@ -230,6 +268,12 @@ class Query:
     def density_cells(self, state: FilterState, view: Viewport) -> Grouping:
         """Incidents keyed by the viewport pixel they fall in (``row * width + col``)."""
         w, h = int(view.width), int(view.height)
+        z = agg_counts.density_zoom(self.grid_zooms(), view) if (
+            self.aggregates(state) and agg_counts.cell_source(state) and not state.areas
+        ) else None
+        if z is not None:  # the raster is drawn from tiles: a pixel holds tile centres
+            key, cond, params = agg_counts.tile_pixel_key(view, z)
+            return Grouping(self.incidents(state).and_(cond, **params), key)
         sel = self.incidents(state).and_(
             "mx >= $x0 AND mx < $x1 AND my >= $y0 AND my < $y1",
             x0=view.x0, y0=view.y0, x1=view.x1, y1=view.y1,
@@ -240,20 +284,30 @@ class Query:
 
     # ------------------------------------------------------------- incidents
     def incident_count(self, state: FilterState) -> int:
+        if self.aggregates(state) and (n := agg_counts.count(self, state)) is not None:
+            return n
         return self.count(self.incidents(state))
 
     def unlocated_count(self, state: FilterState) -> int:
+        if self.aggregates(state) and (
+                n := agg_counts.count(self, state, "area_idx IS NULL")) is not None:
+            return n
         return self.count(self.incidents(state).and_("area_idx IS NULL"))
 
     def incidents_by_category(self, state: FilterState) -> dict[str, int]:
+        if self.aggregates(state) and (rows := agg_counts.by_category(self, state)) is not None:
+            return code_counts(rows, INCIDENT_CATEGORIES)
         g = self.by_category(state)
         return code_counts(self._rows(g.counts_sql(), g.selection.params), INCIDENT_CATEGORIES)
 
     def incidents_by_area(self, state: FilterState,
                           level: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(area indices, counts); ``level`` rolls the counts up (e.g. to towns)."""
-        g = Grouping(self.located(state), "area_idx")
-        res = self.con.execute(f"{g.counts_sql()} ORDER BY 1", g.selection.params).fetchnumpy()
+        res = agg_counts.by_area(self, state) if self.aggregates(state) else None
+        if res is None:
+            g = Grouping(self.located(state), "area_idx")
+            res = self.con.execute(f"{g.counts_sql()} ORDER BY 1",
+                                   g.selection.params).fetchnumpy()
         idx = np.asarray(res["k"], dtype=np.int64)
         n = np.asarray(res["n"], dtype=np.int64)
         if level is None or len(idx) == 0:
@@ -266,10 +320,14 @@ class Query:
 
     def incidents_by_day(self, state: FilterState) -> tuple[np.ndarray, np.ndarray]:
         """Daily counts over the window (every day present, zeros included)."""
-        p = self.where(state, "incidents")
-        res = self.con.execute(
-            f"SELECT CAST(reported_at AS DATE) AS d, count(*)::BIGINT AS n FROM incidents "
-            f"WHERE {p.sql} GROUP BY 1 ORDER BY 1", p.params).fetchnumpy()
+        res = agg_counts.by_day(self, state) if self.aggregates(state) else None
+        if res is not None:
+            res = {"d": res["k"], "n": res["n"]}
+        else:
+            p = self.where(state, "incidents")
+            res = self.con.execute(
+                f"SELECT CAST(reported_at AS DATE) AS d, count(*)::BIGINT AS n FROM incidents "
+                f"WHERE {p.sql} GROUP BY 1 ORDER BY 1", p.params).fetchnumpy()
         days = np.asarray(res["d"], dtype="datetime64[D]")
         counts = np.asarray(res["n"], dtype=np.int64)
         if len(days) == 0:
@@ -294,6 +352,8 @@ class Query:
         return weeks, np.bincount(inv, weights=counts).astype(np.int64)
 
     def incidents_by_hour(self, state: FilterState) -> np.ndarray:
+        if self.aggregates(state) and (out := agg_counts.by_hour(self, state)) is not None:
+            return out
         g = self.by_hour(state)
         rows = self._rows(g.counts_sql(), g.selection.params)
         out = np.zeros(24, dtype=np.int64)
@@ -302,7 +362,14 @@ class Query:
         return out
 
     def density_grid(self, state: FilterState, view: Viewport) -> np.ndarray:
-        """Incident counts binned to the viewport's pixels, ``grid[row, col]``, row 0 south."""
+        """Incident counts binned to the viewport's pixels, ``grid[row, col]``, row 0 south.
+
+        In place (``Extract.aggregated``) from the grid tiles: each tile's count in the
+        pixel of its centre, pixels no finer than the finest tile (``density_min_cell``).
+        """
+        if self.aggregates(state) and (grid := agg_counts.density_grid(
+                self, state, view, self.grid_zooms())) is not None:
+            return grid
         g = self.density_cells(state, view)
         w, h = int(view.width), int(view.height)
         # DuckDB filters and computes each row's pixel; numpy counts them. A GROUP BY
@@ -319,6 +386,10 @@ class Query:
         counts = []
         for y in (year, year - 1):
             start, stop = month_bounds(y, mon)
+            if self.aggregates(state) and (n := agg_counts.between(
+                    self, state, day_start(start), day_start(stop))) is not None:
+                counts.append(n)
+                continue
             counts.append(self._scalar(
                 f"SELECT count(*) FROM incidents WHERE {p.sql} "
                 "AND reported_at >= $m_start AND reported_at < $m_stop",
@@ -381,6 +452,8 @@ class Query:
         if view is not None:
             sql += " AND mx >= $x0 AND mx < $x1 AND my >= $y0 AND my < $y1"
             params |= {"x0": view.x0, "x1": view.x1, "y0": view.y0, "y1": view.y1}
+            if self.extract.aggregated:  # on lon/lat too: Parquet statistics skip files
+                sql, params = agg_counts.lonlat_box(sql, params, view)
         return self._points(sql + f" ORDER BY reported_at DESC LIMIT {int(limit)}", params)
 
     def resource_points(self, state: FilterState) -> dict[str, np.ndarray]:

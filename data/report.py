@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import agg_counts
 from .analysis.alerts import alerts
 from .analysis.change import PERIODS, change, change_by
 from .analysis.coverage import coverage_gaps
@@ -91,18 +92,27 @@ def change_section(q: Query, state: FilterState) -> dict[str, Any]:
 
 
 def hotspots_section(q: Query, state: FilterState) -> dict[str, Any]:
+    refused = agg_counts.refused_rows(q, state)
     return {"grid": grid_hotspots(q, state).to_json(),
             "areas": area_hotspots(q, state).to_json(limit=20),
-            "emerging": emerging_hotspots(q, state).to_json()}
+            "emerging": (agg_counts.refusal(refused) if refused is not None
+                         else emerging_hotspots(q, state).to_json())}
 
 
 def analysis_sections(q: Query, state: FilterState) -> dict[str, Any]:
-    """The analysis figures (issue 3), each from its module in ``data.analysis``."""
+    """The analysis figures (issue 3), each from its module in ``data.analysis``.
+
+    A province read in place (``Extract.aggregated``) under a filter of more than
+    ``agg_counts.POINT_ROWS`` incidents says why instead of the analyses that need every
+    point (``{"computed": false, "reason": "too_many_incidents", ...}``)."""
+    refused = agg_counts.refused_rows(q, state)
     return {
         "change": change_section(q, state),
         "hotspots": hotspots_section(q, state),
-        "repeats": repeats_section(q, state),
-        "alerts": alerts(q, state).to_json(limit=50),
+        "repeats": (agg_counts.refusal(refused) if refused is not None
+                    else repeats_section(q, state)),
+        "alerts": (agg_counts.refusal(refused) if refused is not None
+                   else alerts(q, state).to_json(limit=50)),
         "rectification": rectification(q, state).to_json(),
         "mediation": mediation(q, state).to_json(),
         "safety_index": safety_index(q, state).to_json(),

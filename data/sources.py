@@ -72,12 +72,17 @@ def _describe(con: duckdb.DuckDBPyConnection,
     return types, names
 
 
-def attach_source(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
-    """Attach ``path`` read-only to ``con``; raise ExtractError when it cannot be read."""
+def attach_source(con: duckdb.DuckDBPyConnection, path: Path,
+                  footers_only: frozenset[str] = frozenset()) -> Source:
+    """Attach ``path`` read-only to ``con``; raise ExtractError when it cannot be read.
+
+    ``footers_only``: tables of a Parquet directory whose files are checked by their
+    footers alone, not page by page (the incidents of a province read in place: reading
+    every page would cost as much as the copy it avoids)."""
     if not path.exists():
         raise ExtractError(f"extract not found: {path}")
     if path.is_dir():
-        return _attach_parquet_dir(con, path)
+        return _attach_parquet_dir(con, path, footers_only)
     return _attach_duckdb_file(con, path)
 
 
@@ -190,7 +195,8 @@ def _parquet_row_expr(files: list[str], sizes: dict[str, int]) -> str:
     return f"(CASE filename {' '.join(offsets)} ELSE 0 END + file_row_number)"
 
 
-def _attach_parquet_dir(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
+def _attach_parquet_dir(con: duckdb.DuckDBPyConnection, path: Path,
+                        footers_only: frozenset[str] = frozenset()) -> Source:
     tables: dict[str, SourceTable] = {}
     for name in TABLES:
         files = _parquet_files(path, name)
@@ -209,7 +215,7 @@ def _attach_parquet_dir(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
                 good.append(str(f))
             except duckdb.Error:
                 broken.append(str(f.relative_to(path)))
-        if good and not _scans(con, good):
+        if good and name not in footers_only and not _scans(con, good):
             # A damaged data page passes the footer check: find the file(s) by reading each.
             readable = [g for g in good if _scans(con, [g])]
             broken += [str(Path(g).relative_to(path)) for g in good if g not in readable]

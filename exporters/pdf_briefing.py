@@ -52,6 +52,7 @@ import numpy as np
 from PySide6.QtCore import QMarginsF, QPointF, QRectF, Qt
 from PySide6.QtGui import QPageLayout, QPageSize, QPainter, QPdfWriter, QPen
 
+from data import agg_counts
 from data.analysis.mediation import mediation
 from data.analysis.rectification import rectification
 from data.analysis.repeats import RepeatPlaces, repeat_places
@@ -76,6 +77,7 @@ from layers.briefing import (
     mediation_level_table,
     mediation_town_table,
     period_kpi,
+    refused_repeat_table,
     repeat_table,
     town_states,
     unit_table,
@@ -314,7 +316,9 @@ def _main_blocks(extract: Extract, q: Query, state: FilterState, c: _Content,
     lang, f = s.lang, c.figs
     empty = tr("no_data", lang)
     repeats = f.repeats
-    assert repeats is not None  # filled in by export_pdf before the blocks are made
+    # filled in by export_pdf before the blocks are made, unless a province read in
+    # place has too many incidents for it (the table says why)
+    assert repeats is not None or f.refused is not None
     coverage_note = summary.get("coverage")
     return [
         SpanTitle(tr("pdf_title", lang, region=_region_title(extract, state, lang)),
@@ -335,8 +339,9 @@ def _main_blocks(extract: Extract, q: Query, state: FilterState, c: _Content,
                    32.0)], (2.0, 1.0)),
         _table(c.hotspots, s, more=len(f.hot.get("hot_areas", [])) - len(c.hotspots.rows)),
         _table(emerging_table(f, lang), s),
-        _table(repeat_table(repeats, lang), s,
-               more=repeats.total_places - min(len(repeats), REPEAT_ROWS)),
+        (_table(repeat_table(repeats, lang), s,
+                more=repeats.total_places - min(len(repeats), REPEAT_ROWS))
+         if repeats is not None else _table(refused_repeat_table(f.refused, lang), s)),
         Heading(tr("sec_rect", lang)),
         Row([Chart(c.rect_funnel.title, lambda ctx, r: paint_funnel(ctx, c.rect_funnel, r,
                                                                      empty), 34.0),
@@ -530,9 +535,11 @@ def _paint(pdf: _PdfFile, blocks: list[Block], s: _Settings, marking: str, marke
     return len(pages)
 
 
-def _repeats(extract: Extract, state: FilterState) -> RepeatPlaces:
+def _repeats(extract: Extract, state: FilterState) -> RepeatPlaces | None:
     q = Query(extract, extract.cursor())  # its own cursor: this runs on another thread
     try:
+        if agg_counts.refused_rows(q, state) is not None:
+            return None  # a province read in place: the briefing says why
         return repeat_places(q, state, limit=REPEAT_ROWS)
     finally:
         q.con.close()
@@ -583,7 +590,7 @@ def export_pdf(extract: Extract, state: FilterState, path: str | os.PathLike[str
         # the rest meanwhile on this one.
         with ThreadPoolExecutor(3, thread_name_prefix="pdf") as pool:
             try:
-                future: Future[RepeatPlaces] = pool.submit(_repeats, extract, state)
+                future: Future[RepeatPlaces | None] = pool.submit(_repeats, extract, state)
                 towns = _atlas_towns(extract, state, lang, pool.submit) if atlas else []
                 ensure_gui()
                 pdf = _PdfFile(tmp, title, settings)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from data import agg_counts
 from data.analysis.change import Change
 from data.analysis.coverage import CoverageGaps, coverage_gaps
 from data.analysis.hotspots import area_hotspots, emerging_hotspots
@@ -67,6 +68,10 @@ class BriefingFigures:
     coverage: CoverageGaps
     resources_total: int
     resources_available: int
+    refused: int | None = None
+    """The incidents under the filter when a province read in place has too many for the
+    analyses that need every point (emerging hot spots, repeat places): they are not
+    computed and the briefing says why (``agg_counts.refused_rows``)."""
 
 
 def briefing_figures(q: Query, state: FilterState, repeats: RepeatPlaces | bool = True,
@@ -78,6 +83,7 @@ def briefing_figures(q: Query, state: FilterState, repeats: RepeatPlaces | bool 
     that slowest figure elsewhere meanwhile and fills it in with ``dataclasses.replace``.
     """
     areas = q.extract.areas
+    refused = agg_counts.refused_rows(q, state)
     by_town = window_change_by(q, state, "area", "town")
     figs = dict(
         state=state, region=q.extract.region_name, as_of=q.as_of(state),
@@ -86,16 +92,31 @@ def briefing_figures(q: Query, state: FilterState, repeats: RepeatPlaces | bool 
         by_category=window_change_by(q, state, "category"), by_town=by_town,
         town_names={k: areas.names[i] for k in by_town if (i := areas.idx_of(k)) is not None},
         hot=area_hotspots(q, state).to_json(),
-        emerging=emerging_hotspots(q, state).to_json(limit=EMERGING_ROWS),
+        emerging=({} if refused is not None
+                  else emerging_hotspots(q, state).to_json(limit=EMERGING_ROWS)),
         rect=rect if rect is not None else rectification(q, state),
         med=med if med is not None else mediation(q, state),
         coverage=coverage_gaps(q, state, radius_km=COVERAGE_RADIUS_KM),
         resources_total=sum(q.resources_by_kind(state).values()),
         resources_available=q.available_resources(state))
-    if repeats is True:
+    if repeats is True and refused is None:
         repeats = repeat_places(q, state, limit=REPEAT_ROWS)
     return BriefingFigures(**figs, repeats=repeats if isinstance(repeats, RepeatPlaces)
-                           else None)
+                           else None, refused=refused)
+
+
+def refused_text(refused: int, lang: str | None = None) -> str:
+    """Why the analyses that need every point are not computed on this province."""
+    return tr("province_points_refused", lang, n=n(refused), limit=n(agg_counts.POINT_ROWS))
+
+
+def refused_repeat_table(refused: int, lang: str | None = None) -> TableSpec:
+    """The repeat-place table's place when it is not computed: the sentence."""
+    return TableSpec("repeats", tr("table_repeats", lang),
+                     (tr("col_address", lang), tr("col_area", lang), tr("col_count", lang),
+                      tr("col_last", lang), tr("col_main_category", lang)),
+                     (), (), "zoom", (), (False, False, True, False, False),
+                     empty=refused_text(refused, lang))
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -194,7 +215,8 @@ def emerging_table(figs: BriefingFigures, lang: str | None = None) -> TableSpec:
     return TableSpec("emerging", tr("table_emerging", lang),
                      (tr("col_class", lang), tr("col_area", lang), tr("col_count_last", lang),
                       tr("col_z", lang)),
-                     tuple(rows), tuple(keys), numeric=(False, False, True, True))
+                     tuple(rows), tuple(keys), numeric=(False, False, True, True),
+                     empty=refused_text(figs.refused, lang) if figs.refused else "")
 
 
 def unit_table(rect: Rectification, lang: str | None = None,

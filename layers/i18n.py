@@ -156,6 +156,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "legend_hot_1": ("热点 90%", "Hot 90%"),
     "legend_hot_-3": ("冷点 99%", "Cold 99%"),
     "layer_repeats": ("重复警情地址", "Repeat addresses"),
+    "sum_province_refused": ("逐点分析未计算：{why}。", "Point-by-point analyses not "
+                             "computed: {why}."),
+    "province_points_refused": (
+        "当前筛选含 {n} 起警情，逐点分析（重复地址、近重复、预警）只在 {limit} 起以内计算："
+        "请选择区县/乡镇或缩短时段",
+        "{n} incidents under this filter: point-by-point analyses (repeat places, "
+        "near-repeats, alerts) run on at most {limit}; select a county or town, or a "
+        "shorter window"),
     "layer_resources": ("可用资源", "Resources"),
     "layer_hazards": ("风险隐患", "Hazards"),
     "layer_choropleth": ("分级设色", "Choropleth"),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
+from data import agg_counts
 from data.analysis.hotspots import grid_hotspots
 from data.analysis.repeats import repeat_places
 from data.coords import lonlat_to_mercator
@@ -35,6 +36,9 @@ VILLAGE_VIEW_M = 30_000.0
 """Village outlines and names appear when the view is narrower than this (Mercator m)."""
 GRID_VIEW_M = 8_000.0
 """Grid (网格) outlines and names appear when the view is narrower than this."""
+TOWN_VIEW_M = 150_000.0
+"""In an extract of several counties (a prefecture, a province), town outlines and names
+appear when the view is narrower than this; wider, the counties are named instead."""
 ZOOM_IN_M = {"village": VILLAGE_VIEW_M, "grid": GRID_VIEW_M}
 LEVEL_PENS: dict[str, tuple[styles.RGBA, float, float, int]] = {
     # level: (pen, width, label size, z); the coarser on top
@@ -94,23 +98,35 @@ def area_geometry(extract: Extract) -> AreaGeometry:
 
 def _area_geometry(extract: Extract) -> AreaGeometry:
     areas = extract.areas
-    rings, lx, ly = [], [], []
-    for geom in areas.geoms:
+    # every ring and label point projected in one call (a province has 30 000 areas)
+    rings_ll: list[list[np.ndarray]] = []
+    label_ll = np.full((len(areas.geoms), 2), np.nan)
+    for k, geom in enumerate(areas.geoms):
         parts: list[np.ndarray] = []
         if geom is not None and not geom.is_empty:
             for poly in getattr(geom, "geoms", [geom]):
-                xy = np.asarray(poly.exterior.coords)
-                mx, my = lonlat_to_mercator(xy[:, 0], xy[:, 1])
-                parts.append(np.column_stack([mx, my]))
+                parts.append(np.asarray(poly.exterior.coords)[:, :2])
             p = shapely.point_on_surface(geom)
-            x, y = lonlat_to_mercator([p.x], [p.y])
-            lx.append(float(x[0]))
-            ly.append(float(y[0]))
-        else:
-            lx.append(np.nan)
-            ly.append(np.nan)
-        rings.append(tuple(parts))
-    return AreaGeometry(tuple(rings), np.asarray(lx), np.asarray(ly))
+            label_ll[k] = (p.x, p.y)
+        rings_ll.append(parts)
+    flat = [r for parts in rings_ll for r in parts]
+    if flat:
+        xy = np.concatenate(flat)
+        mx, my = lonlat_to_mercator(xy[:, 0], xy[:, 1])
+        merc = np.column_stack([mx, my])
+    ends = np.cumsum([len(r) for r in flat])
+    pieces = np.split(merc, ends[:-1]) if flat else []
+    rings, i = [], 0
+    for parts in rings_ll:
+        rings.append(tuple(pieces[i:i + len(parts)]))
+        i += len(parts)
+    ok = ~np.isnan(label_ll[:, 0])
+    lx = np.full(len(label_ll), np.nan)
+    ly = np.full(len(label_ll), np.nan)
+    if ok.any():
+        x, y = lonlat_to_mercator(label_ll[ok, 0], label_ll[ok, 1])
+        lx[ok], ly[ok] = x, y
+    return AreaGeometry(tuple(rings), lx, ly)
 
 
 def full_view(extract: Extract, width: int = 1600, height: int = 1000) -> Viewport:
@@ -142,8 +158,13 @@ def outline_levels(extract: Extract, span: float) -> dict[str, bool]:
     present = {lv for lv, g in zip(areas.levels, areas.geoms, strict=True) if g is not None}
     levels = [lv for lv in AREA_LEVELS if lv in present]
     below = [lv for lv in levels if lv != "county"]
-    return {lv: lv == "county" or lv == below[0] or span < ZOOM_IN_M.get(lv, float("inf"))
-            for lv in levels}
+    zoom_in = ZOOM_IN_M
+    if sum(1 for lv, g in zip(areas.levels, areas.geoms, strict=True)
+           if lv == "county" and g is not None) > 1:  # a province: counties first
+        zoom_in = {**ZOOM_IN_M, "town": TOWN_VIEW_M}
+        below = []
+    return {lv: lv == "county" or (bool(below) and lv == below[0])
+            or span < zoom_in.get(lv, float("inf")) for lv in levels}
 
 
 def display_level(extract: Extract, span: float) -> str | None:
@@ -227,8 +248,9 @@ def situation_layers(q: Query, state: FilterState, view: Viewport,
                      options: SceneOptions) -> list[LayerSpec]:
     lang = options.lang
     out: list[LayerSpec] = []
+    # read in place, rows are read only when the tiles say few enough are in view
     in_view = (q.incident_points(state, view, limit=POINT_LIMIT + 1)
-               if options.incident_points else None)
+               if options.incident_points and q.points_affordable(state, view) else None)
     legend_cats = tuple(LegendEntry(code_label("incident_category", c, lang), col)
                         for c, col in styles.INCIDENT_COLORS.items())
     if in_view is not None and len(in_view["mx"]) <= POINT_LIMIT:
@@ -245,9 +267,10 @@ def situation_layers(q: Query, state: FilterState, view: Viewport,
     else:
         w = max(1, view.width // RASTER_SCALE)
         h = max(1, view.height // RASTER_SCALE)
-        if options.min_cell_m > 0:
-            w = max(1, min(w, int((view.x1 - view.x0) / options.min_cell_m)))
-            h = max(1, min(h, int((view.y1 - view.y0) / options.min_cell_m)))
+        min_cell = max(options.min_cell_m, q.density_min_cell(view))  # tiles: no finer
+        if min_cell > 0:
+            w = max(1, min(w, int((view.x1 - view.x0) / min_cell)))
+            h = max(1, min(h, int((view.y1 - view.y0) / min_cell)))
         grid = q.density_grid(state, Viewport(view.x0, view.y0, view.x1, view.y1, w, h))
         values = np.log1p(grid.astype(np.float32))
         top = float(values.max()) or 1.0
@@ -287,6 +310,12 @@ def repeat_layers(q: Query, state: FilterState, lang: str | None = None,
                   limit: int = 50) -> list[LayerSpec]:
     """The most frequent repeat addresses as stars sized by count (slow at 1M: own job)."""
     out: list[LayerSpec] = []
+    refused = agg_counts.refused_rows(q, state)
+    if refused is not None:  # a province read in place: say what to select instead
+        return [LayerSpec("repeats", "situation", tr("layer_repeats", lang), (), (
+            LegendEntry(tr("province_points_refused", lang, n=f"{refused:,}",
+                           limit=f"{agg_counts.POINT_ROWS:,}"), (255, 64, 129, 255), "star"),),
+            meta={"refused": refused})]
     places = [p for p in repeat_places(q, state, limit=limit) if p.lon is not None]
     if places:
         x, y = lonlat_to_mercator([p.lon for p in places], [p.lat for p in places])

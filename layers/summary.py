@@ -34,7 +34,7 @@ from data.analysis.change import Change
 from data.privacy import mask_text
 from data.schema import INCIDENT_CATEGORIES
 
-from .briefing import BriefingFigures, n, pct, span_text
+from .briefing import BriefingFigures, n, pct, refused_text, span_text
 from .filter_text import window_text
 from .hotspot_text import hotspot_reason
 from .i18n import code_label, tr
@@ -168,7 +168,9 @@ def _hotspots(f: BriefingFigures, lang: str) -> Sentence:
         text = tr("sum_hot_lv", lang, k=n(len(hot)), items=_list(items, lang), level=label)
     else:
         text = tr("sum_hot_none_lv", lang, level=label)
-    if new or rising:
+    if f.refused is not None:  # a province read in place: not computed, say why
+        text += tr("sum_province_refused", lang, why=refused_text(f.refused, lang))
+    elif new or rising:
         where = []
         for r in f.emerging.get("top", {}).get("new", []):
             if r["name"] and r["name"] not in where:
@@ -186,6 +188,9 @@ def _hotspots(f: BriefingFigures, lang: str) -> Sentence:
 
 def _repeats(f: BriefingFigures, lang: str, masked: bool) -> Sentence | None:
     r = f.repeats
+    if r is None and f.refused is not None:
+        return Sentence("repeats", tr("sum_province_refused", lang,
+                                      why=refused_text(f.refused, lang)), {})
     if r is None:
         return None  # not computed
     figures: dict[str, Any] = {"places": r.total_places, "incidents": r.incidents_in_places}

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from .. import agg_counts
 from ..filters import FilterState, day_start
 from ..queries import Query, Selection
 
@@ -201,6 +202,16 @@ def counts_sql(q: Query, state: FilterState, group: str | None,
     return f"SELECT {group} AS g, {sel} FROM incidents WHERE {where} GROUP BY 1", params
 
 
+def span_rows(q: Query, state: FilterState, group: str | None,
+              ranges: tuple[Span, ...]) -> list[tuple]:
+    """``counts_sql``'s result: from the aggregates when the extract is read in place."""
+    if q.aggregates(state) and (
+            rows := agg_counts.span_counts(q, state, group, ranges)) is not None:
+        return rows
+    sql, params = counts_sql(q, state, group, ranges)
+    return q.con.execute(sql, params).fetchall()
+
+
 def period_incidents(q: Query, state: FilterState, period: str = "month",
                      anchor: date | None = None, to_date: bool = False) -> Selection:
     """The incidents behind ``change(...).current`` for the same arguments."""
@@ -221,8 +232,7 @@ def change(q: Query, state: FilterState, period: str = "month", anchor: date | N
     if until is not None:
         cut = until if cut is None else min(cut, until)
     cur, prev, ly = spans(period, q.as_of(state), anchor, to_date, cut)
-    sql, params = counts_sql(q, state, None, (cur, prev, ly))
-    a, b, c = q.con.execute(sql, params).fetchall()[0]
+    a, b, c = span_rows(q, state, None, (cur, prev, ly))[0]
     return Change(period, cur, prev, ly, int(a), int(b), int(c), to_date)
 
 
@@ -236,8 +246,7 @@ def change_by(q: Query, state: FilterState, by: str = "category", period: str = 
     """
     cur, prev, ly = spans(period, q.as_of(state), anchor, to_date, cutoff(q, state))
     group = {"category": "category", "area": "area_idx"}[by]
-    sql, params = counts_sql(q, state, group, (cur, prev, ly))
-    rows = q.con.execute(sql, params).fetchall()
+    rows = span_rows(q, state, group, (cur, prev, ly))
     totals: dict[str, list[int]] = {}
     if by == "area":
         areas = q.extract.areas
@@ -267,6 +276,5 @@ def change_series(q: Query, state: FilterState, period: str = "month",
     anchors.reverse()
     triples = [spans(period, q.as_of(state), a) for a in anchors]
     flat = tuple(s for t in triples for s in t)
-    sql, params = counts_sql(q, state, None, flat)
-    counts = [int(v) for v in q.con.execute(sql, params).fetchall()[0]]
+    counts = [int(v) for v in span_rows(q, state, None, flat)[0]]
     return [Change(period, *t, *counts[3 * i:3 * i + 3]) for i, t in enumerate(triples)]

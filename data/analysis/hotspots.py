@@ -88,6 +88,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from .. import agg_counts
 from ..areas import AreaSet
 from ..coords import lonlat_to_mercator, mercator_to_lonlat
 from ..extract import Extract
@@ -241,6 +242,9 @@ class Grid:
     """(ny, nx) bool: cells whose centre lies in the area polygons."""
     cell_area: np.ndarray = field(repr=False)
     """(ny, nx) finest area index containing each cell centre, -1 for none."""
+    tiles: tuple[int, int, int] | None = None
+    """(zoom, x of the west column, y of the north row) when the cells are the
+    Web-Mercator tiles of an extract read in place: their counts come from its tiles."""
 
     @property
     def n_study(self) -> int:
@@ -257,10 +261,13 @@ def grid_for(q: Query, state: FilterState, cell_m: float | None = None) -> Grid:
     """The grid and study area for ``state``'s area filter (cached per extract)."""
     if cell_m is not None and not (cell_m > 0 and math.isfinite(cell_m)):
         raise ValueError(f"cell_m must be a positive number, not {cell_m!r}")
-    key = (tuple(sorted(state.areas)), None if cell_m is None else float(cell_m))
+    # A province read in place with many incidents under the filter: the cells are its
+    # Web-Mercator tiles (``agg_counts.grid_on_tiles``).
+    tiles = cell_m is None and agg_counts.grid_on_tiles(q, state)
+    key = (tuple(sorted(state.areas)), None if cell_m is None else float(cell_m), tiles)
     cache: dict[tuple, Grid] = q.extract.__dict__.setdefault("_hotspot_grids", {})
     if key not in cache:
-        cache[key] = _build_grid(q, key[0], key[1])
+        cache[key] = _build_grid(q, key[0], key[1], tiles)
     return cache[key]
 
 
@@ -274,7 +281,8 @@ def _study_areas(areas: AreaSet, roots: tuple[str, ...]) -> np.ndarray:
     return chosen if len(chosen) else everything  # areas without polygons: the whole county
 
 
-def _build_grid(q: Query, roots: tuple[str, ...], cell_m: float | None) -> Grid:
+def _build_grid(q: Query, roots: tuple[str, ...], cell_m: float | None,
+                tiles_wanted: bool = False) -> Grid:
     areas = q.extract.areas
     members = _study_areas(areas, roots)
     geoms = [areas.geoms[i] for i in members]
@@ -302,6 +310,18 @@ def _build_grid(q: Query, roots: tuple[str, ...], cell_m: float | None) -> Grid:
     y0 = math.floor(my0 / cell) * cell
     nx = math.floor((mx1 - x0) / cell) + 1
     ny = math.floor((my1 - y0) / cell) + 1
+    tiles = None
+    zooms = q.grid_zooms() if cell_m is None and tiles_wanted else ()
+    if zooms:  # read in place: the tiles nearest the nice size are the cells
+        z = min(zooms, key=lambda k: abs(math.log(agg_counts.cell_m(k) * scale / size_m)))
+        cell = agg_counts.cell_m(z)
+        size_m = cell * scale
+        h = agg_counts.HALF
+        tx0, tx1 = math.floor((mx0 + h) / cell), math.floor((mx1 + h) / cell)
+        ty0, ty1 = math.floor((h - my1) / cell), math.floor((h - my0) / cell)
+        nx, ny = tx1 - tx0 + 1, ty1 - ty0 + 1
+        x0, y0 = tx0 * cell - h, h - (ty1 + 1) * cell
+        tiles = (z, tx0, ty0)
     if nx * ny > MAX_CELLS:
         raise ValueError(f"{size_m} m cells give {nx} x {ny} cells for this extent; too many")
     iy, ix = np.divmod(np.arange(nx * ny), nx)
@@ -321,7 +341,7 @@ def _build_grid(q: Query, roots: tuple[str, ...], cell_m: float | None) -> Grid:
     else:
         study = np.ones(nx * ny, dtype=bool)
     return Grid(float(x0), float(y0), float(cell), float(size_m), nx, ny,
-                study.reshape(ny, nx), cell_area.reshape(ny, nx))
+                study.reshape(ny, nx), cell_area.reshape(ny, nx), tiles)
 
 
 def _cell_sql(grid: Grid) -> tuple[str, str, dict[str, Any]]:
@@ -338,6 +358,11 @@ def _cell_sql(grid: Grid) -> tuple[str, str, dict[str, Any]]:
 def grid_cells(q: Query, state: FilterState, grid: Grid) -> Grouping:
     """The incidents in the grid's rectangle keyed by flat cell index (``row * nx + col``);
     a cell's count is its member count (cells outside the study area are not counted)."""
+    if grid.tiles is not None and q.aggregates(state) and not state.areas and \
+            agg_counts.cell_source(state):
+        # counted from tiles: a row is in the cell of its tile (from its lon/lat)
+        key, cond, params = agg_counts.tile_cell_key(*grid.tiles, grid.nx, grid.ny)
+        return Grouping(q.incidents(state).and_(cond, **params), key)
     key, cond, params = _cell_sql(grid)
     return Grouping(q.incidents(state).and_(cond, **params), f"{key}::INTEGER")
 
@@ -345,6 +370,10 @@ def grid_cells(q: Query, state: FilterState, grid: Grid) -> Grouping:
 def _grid_counts(q: Query, state: FilterState, grid: Grid) -> np.ndarray:
     if grid.nx * grid.ny == 0:
         return np.zeros((grid.ny, grid.nx), dtype=np.int64)
+    if grid.tiles is not None and q.aggregates(state) and (
+            counts := agg_counts.tile_counts(q, state, *grid.tiles, grid.nx, grid.ny)
+    ) is not None:
+        return np.where(grid.study, counts, 0)
     g = grid_cells(q, state, grid)
     # DuckDB filters and computes each row's cell; numpy counts (as Query.density_grid).
     res = q.con.execute(g.keys_sql(), g.selection.params).fetchnumpy()
