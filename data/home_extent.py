@@ -43,8 +43,11 @@ def _home_extent(extract: Extract) -> Extent | None:
     try:
         if whole is not None:
             try:
+                # a province (rows left in Parquet) counts from its per-day table
+                src, n = ("day_area", "sum(n)") if extract.aggregated else ("incidents",
+                                                                             "count(*)")
                 rows = cur.execute(
-                    "SELECT area_idx, count(*) AS n FROM incidents WHERE area_idx IS NOT NULL "
+                    f"SELECT area_idx, {n} AS n FROM {src} WHERE area_idx IS NOT NULL "
                     "GROUP BY 1 ORDER BY n DESC, area_idx").fetchall()
             except duckdb.Error:  # no incidents table: the areas are the region
                 return whole
