@@ -632,7 +632,7 @@ def _members_by_address(q: Query, state: FilterState, book: _AddressBook,
     try:
         on = f"b.h = {_hash_sql('i.address')}" if book.unique else "b.address = i.address"
         res = q.con.sql(
-            f"SELECT b.g, i.rowid AS rid, epoch_us(i.reported_at) AS t, "
+            f"SELECT b.g, {_rid(q, 'i.')} AS rid, epoch_us(i.reported_at) AS t, "
             f"{_cat_sql('i.category')} AS c, coalesce(i.area_idx, -1) AS a, i.lon, i.lat, "
             f"TRUE AS keyed FROM incidents i JOIN {name} b ON {on} WHERE {p.sql}",
             params=p.params).arrow()
@@ -689,7 +689,7 @@ def _places(q: Query, state: FilterState, min_count: int, limit: int | None,
                 # Every member has the address of its place: join to those alone.
                 sel = _members_by_address(q, state, book, kept)
             else:
-                cte2, params2 = _place_cte(q, state, name, book, extra=", i.rowid AS rid")
+                cte2, params2 = _place_cte(q, state, name, book, extra=f", {_rid(q, 'i.')} AS rid")
                 sel = q.con.sql(
                     f"{cte2}SELECT g, rid, t, c, coalesce(a, -1) AS a, lon, lat, "
                     f"k >= 0 AS keyed FROM p JOIN {kname} USING (place)",
@@ -700,8 +700,8 @@ def _places(q: Query, state: FilterState, min_count: int, limit: int | None,
             q.con.register(sname, sel)
             try:
                 mem = q.con.sql(
-                    "WITH x AS (SELECT rowid AS rid, incident_id AS id, address FROM incidents "
-                    f"WHERE rowid IN (SELECT rid FROM {sname})) "
+                    f"WITH x AS (SELECT {_rid(q)} AS rid, incident_id AS id, address "
+                    f"FROM incidents WHERE {_rid(q)} IN (SELECT rid FROM {sname})) "
                     "SELECT s.g, x.id, s.t, s.c, s.a, s.lon, s.lat, "
                     "CASE WHEN s.keyed THEN x.address END AS address "
                     f"FROM {sname} s JOIN x USING (rid) ORDER BY s.g, s.t, x.id").arrow()
@@ -1048,11 +1048,21 @@ def _preceded(x: np.ndarray, y: np.ndarray, t: np.ndarray, ids: IdsOf,
     return done & query
 
 
+def _rid(q: Query, alias: str = "") -> str:
+    """A row's key: DuckDB's rowid in the cockpit's cache; a province's incidents are a
+    view over Parquet (no rowid), whose ids are unique after the build: a 63-bit hash of
+    the id (a collision needs ~3e9 rows; point analyses run there under 2M rows)."""
+    if getattr(q.extract, "aggregated", False):
+        return f"(hash({alias}incident_id) >> 1)::BIGINT"
+    return f"{alias}rowid"
+
+
 def _located(q: Query, state: FilterState) -> dict[str, np.ndarray]:
     """The located incidents under ``state``: row id, time (µs), category, lon, lat."""
     p = q.where(state, "incidents", alias="i")
     tbl = q.con.sql(
-        f"SELECT i.rowid AS rid, epoch_us(i.reported_at) AS t, {_cat_sql('i.category')} AS c, "
+        f"SELECT {_rid(q, 'i.')} AS rid, epoch_us(i.reported_at) AS t, "
+        f"{_cat_sql('i.category')} AS c, "
         f"i.lon, i.lat FROM incidents i WHERE ({p.sql}) AND isfinite(i.lon) "
         "AND isfinite(i.lat)", params=p.params).arrow()
     if not isinstance(tbl, pa.Table):
@@ -1070,8 +1080,8 @@ def _ids_by_rowid(q: Query, rowid: np.ndarray) -> IdsOf:
         want = rowid[points]
         q.con.register(name, pa.table({"rid": pa.array(want, pa.int64())}))
         try:
-            got = q.con.execute(f"SELECT rowid, incident_id FROM incidents WHERE rowid IN "
-                                f"(SELECT rid FROM {name})").fetchall()
+            got = q.con.execute(f"SELECT {_rid(q)}, incident_id FROM incidents WHERE "
+                                f"{_rid(q)} IN (SELECT rid FROM {name})").fetchall()
         finally:
             q.con.unregister(name)
         by_row = dict(got)
