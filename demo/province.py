@@ -148,6 +148,7 @@ def _build(tmp: Path, n_counties: int, n_incidents: int, seed: int, report: Prog
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute(f"SET temp_directory = '{stage / 'spill'}'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     counts = {t: 0 for t in DATA_TABLES}
     counts[BY_AREA] = counts[BY_CELL] = 0
     files = 0
