@@ -154,11 +154,11 @@ def _with(table: pa.Table, rows: list[dict]) -> pa.Table:
 def _area_columns(county: County, frame: Frame) -> dict[str, list]:
     geoms = [county.county_geom, *county.town_geoms, *county.village_geoms]
     return {
-        "area_id": ["C01", *county.town_ids, *county.village_ids],
-        "name": [REGION, *county.town_names, *county.village_names],
+        "area_id": [county.county_id, *county.town_ids, *county.village_ids],
+        "name": [county.name, *county.town_names, *county.village_names],
         "level": ["county"] + ["town"] * len(county.town_ids)
         + ["village"] * len(county.village_ids),
-        "parent_id": [None] + ["C01"] * len(county.town_ids)
+        "parent_id": [None] + [county.county_id] * len(county.town_ids)
         + [county.town_ids[t] for t in county.village_town],
         "geom_wkb": [shapely.to_wkb(frame.geom(g)) for g in geoms],
         "population": [int(county.town_pop.sum()), *map(int, county.town_pop),

@@ -16,7 +16,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import Delaunay
 
 from . import names
-from .common import geom_m_to_deg
+from .common import REGION, geom_m_to_deg
 from .lookup import VillageIndex
 
 N_TOWNS = 15
@@ -53,6 +53,9 @@ class County:
     hotspot_weight: np.ndarray
     market_m: np.ndarray  # (n_towns, 2)
     index: VillageIndex
+    name: str = REGION
+    """The county's name, as addresses spell it."""
+    county_id: str = "C01"
 
     @property
     def village_display(self) -> list[str]:

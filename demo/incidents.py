@@ -8,7 +8,7 @@ to DuckDB.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import duckdb
@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from data.schema import INCIDENT_STATUSES
 
 from . import incident_model as im
-from .common import DAY_S, END_S, REGION, START_S, Frame, floats, m_to_deg, month_of, round6, ts
+from .common import DAY_S, END_S, START_S, Frame, floats, m_to_deg, month_of, round6, ts
 from .geography import County
 from .lookup import sample_in_villages, sample_near
 from .names import STREETS
@@ -67,7 +67,7 @@ def _repeat_places(rng: np.random.Generator, county: County, n: int,
         xs.append(cx)
         ys.append(cy)
         town = county.town_names[p.town]
-        addr.append(f"{REGION}{town}{p.street or ''}{p.label}")
+        addr.append(f"{county.name}{town}{p.street or ''}{p.label}")
     prob, mixes = im.repeat_probabilities(n, expected)
     return _Places(np.array(xs), np.array(ys), addr, prob, mixes)
 
@@ -77,27 +77,48 @@ def write_incidents(con: duckdb.DuckDBPyConnection, county: County, frame: Frame
                     progress: Callable[[float], None], sources_wanted: int
                     ) -> tuple[list[str], DisputeSources]:
     """Append ``n`` incidents; return the repeat addresses and a sample of dispute calls."""
+    addresses, sources, chunks = incident_chunks(county, frame, n, rng, hook, sources_wanted)
+    for done, table in chunks:
+        append(con, "incidents", table)
+        progress(done / max(n, 1))
+    return addresses, sources
+
+
+def incident_chunks(county: County, frame: Frame, n: int, rng: np.random.Generator,
+                    hook: ChunkHook | None, sources_wanted: int, resolved_areas: bool = False
+                    ) -> tuple[list[str], DisputeSources, Iterator[tuple[int, pa.Table]]]:
+    """The repeat addresses, the dispute-call sample (filled while the chunks are drawn)
+    and the chunks themselves, each (rows so far, table): one calendar month or less, in
+    time order, never more than ``CHUNK_ROWS`` rows unless one day holds more.
+
+    ``resolved_areas``: every located row names the village its point lies in (as the
+    schema version 2 build writes ``area_id``), instead of leaving a fifth of them blank.
+    """
     rates = hourly_rates(rng)
     counts = rng.multinomial(n, (rates / rates.sum()).ravel()).reshape(rates.shape)
     places = _repeat_places(rng, county, n, counts.sum(axis=0).astype(np.float64))
     chunks = month_chunks(counts.sum(axis=1), CHUNK_ROWS)
     keep_p = min(1.0, 4.0 * sources_wanted / max(int(counts[:, _DISPUTE].sum()), 1))
     sources = DisputeSources()
-    done = 0
-    for k, ((h0, h1), crng) in enumerate(zip(chunks, rng.spawn(len(chunks)), strict=True)):
-        if not counts[h0:h1].any():
-            continue
-        table = _chunk(crng, county, frame, places, counts[h0:h1], h0, keep_p, sources)
-        done += table.num_rows
-        if hook is not None:
-            table = hook(table, k, len(chunks))
-        append(con, "incidents", table)
-        progress(done / max(n, 1))
-    return places.address, sources
+
+    def draw() -> Iterator[tuple[int, pa.Table]]:
+        done = 0
+        for k, ((h0, h1), crng) in enumerate(zip(chunks, rng.spawn(len(chunks)), strict=True)):
+            if not counts[h0:h1].any():
+                continue
+            table = _chunk(crng, county, frame, places, counts[h0:h1], h0, keep_p, sources,
+                           resolved_areas)
+            done += table.num_rows
+            if hook is not None:
+                table = hook(table, k, len(chunks))
+            yield done, table
+
+    return places.address, sources, draw()
 
 
 def _chunk(rng: np.random.Generator, county: County, frame: Frame, places: _Places,
-           counts: np.ndarray, h0: int, keep_p: float, sources: DisputeSources) -> pa.Table:
+           counts: np.ndarray, h0: int, keep_p: float, sources: DisputeSources,
+           resolved_areas: bool = False) -> pa.Table:
     ncat = counts.shape[1]
     flat = counts.ravel()
     hour = np.repeat(np.repeat(np.arange(h0, h0 + len(counts)), ncat), flat)
@@ -119,6 +140,8 @@ def _chunk(rng: np.random.Generator, county: County, frame: Frame, places: _Plac
     lon, lat, vil, aux = _locate(rng, county, places, mode, place)
     located = rng.random(n) >= NULL_COORD_P
     has_area = np.where(located, rng.random(n) >= NULL_AREA_P, rng.random(n) < 0.5)
+    if resolved_areas:
+        has_area |= located
     status, closed_at = _status(rng, cat, sec)
 
     ids = _ids(sec)
@@ -262,7 +285,7 @@ def _ids(sec: np.ndarray) -> pa.Array:
 def _addresses(rng: np.random.Generator, county: County, places: _Places, mode: np.ndarray,
                place: np.ndarray, vil: np.ndarray, aux: np.ndarray) -> pa.Array:
     n = len(mode)
-    towns = pa.array([REGION + t for t in county.town_names])
+    towns = pa.array([county.name + t for t in county.town_names])
     town = pc.take(towns, pa.array(county.village_town[vil]))
     village = pc.take(pa.array(county.village_names), pa.array(vil))
     street = pc.take(pa.array(list(STREETS)), pa.array(np.where(mode == im.HOTSPOT, aux, 0)))

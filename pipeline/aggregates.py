@@ -7,39 +7,27 @@
 - ``incidents_by_cell``: day x hour x category x (zoom, cell_x, cell_y) → incidents, for
   located incidents, at the Web-Mercator tile grids of ``GRID_ZOOMS`` (a cell is one
   tile of that zoom: about 39 km, 4.9 km and 611 m at the equator, less at 27°N).
+
+The zoom list and the tile of a point are ``data.aggregates``'s, which defines the same
+two tables for DuckDB (tested equal: tests/test_aggregates.py).
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pyarrow as pa
 
+from data.aggregates import GRID_ZOOMS, cell_xy
 from data.areas import AreaSet
-from data.coords import lonlat_to_mercator
 
-GRID_ZOOMS = (10, 13, 16)
-_HALF = math.pi * 6378137.0  # half the Web-Mercator world, metres
+__all__ = ["GRID_ZOOMS", "cell_keys", "incidents_by_area", "incidents_by_cell", "rollup"]
 
 
 def cell_keys(lon: np.ndarray, lat: np.ndarray, zoom: int) -> pa.Array:
-    """Tile (x, y) at ``zoom`` packed as x << 32 | y; NULL where there is no point.
-
-    x counts from the antimeridian eastwards, y from the north edge southwards (XYZ).
-    """
-    lon = np.asarray(lon, np.float64)
-    lat = np.asarray(lat, np.float64)
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    keys = np.zeros(len(lon), np.int64)
-    if ok.any():
-        x, y = lonlat_to_mercator(lon[ok], lat[ok])
-        size = 2.0 * _HALF / (1 << zoom)
-        n = (1 << zoom) - 1
-        cx = np.clip(np.floor((x + _HALF) / size), 0, n).astype(np.int64)
-        cy = np.clip(np.floor((_HALF - y) / size), 0, n).astype(np.int64)
-        keys[ok] = (cx << 32) | cy
-    return pa.array(keys, mask=~ok)
+    """Tile (x, y) at ``zoom`` (``data.aggregates.cell_xy``) packed as x << 32 | y;
+    NULL where there is no point."""
+    cx, cy, ok = cell_xy(lon, lat, zoom)
+    return pa.array((cx << 32) | cy, mask=~ok)
 
 
 def rollup(areas: AreaSet) -> pa.Table:
