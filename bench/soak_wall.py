@@ -334,6 +334,10 @@ def soak(minutes: float, every: float, incidents: int, rotate: float,
         "frames_checked": frames, "max_white_share": round(max_white, 4),
         "jobs": {"delivered": jobs.delivered, "dropped": jobs.dropped, "failed": jobs.failed},
         "backdrop": written, "tiles": tiles_doc, "rss_malloc_trim_mb": trimmed,
+        "allocator_tuned": win.allocator_tuned,
+        # resident memory at whole minutes of the run (the sample nearest each)
+        "rss_at_min": {str(m): round(min(samples, key=lambda s, m=m: abs(s[0] - m * 60))[1])
+                       for m in (1, 5, 10, 20, 30, 40, 50, 60) if samples[-1][0] >= m * 60 - 5},
     }
     shutil.rmtree(work, ignore_errors=True)
     return doc
