@@ -8,8 +8,16 @@ pin the causes it found, in seconds.
 
 from __future__ import annotations
 
+import ctypes
+import sys
 import weakref
+from dataclasses import replace
+from pathlib import Path
 
+import pytest
+
+from desktop import allocator
+from desktop.wall_config import load_config
 from layers.panels import LineSpec
 from widgets.charts import LineChart
 
@@ -48,3 +56,61 @@ def test_line_chart_redraws_leave_no_connections_behind(qtbot) -> None:
     assert len(data_items) == 2
     # the selection survived the redraws, on the data drawn last
     assert chart.region() == (3.0, 8.0)
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+        libc.malloc.restype = ctypes.c_void_p
+        libc.malloc.argtypes = (ctypes.c_size_t,)
+        libc.free.argtypes = (ctypes.c_void_p,)
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or _glibc() is None,
+                    reason="glibc only (elsewhere the tuning does nothing)")
+def test_large_blocks_stay_mapped_after_tuning() -> None:
+    """glibc raises its mmap threshold to the largest block freed (up to 32 MB): after
+    that, blocks of a megabyte come from the heaps and leave holes there when freed,
+    which is how reloads every few seconds ratcheted the wall's memory up. Tuned, a
+    megabyte block is mapped on its own (counted by glibc's own ``mallinfo2``) and goes
+    back to the system when freed, however large a block was freed before."""
+    libc = _glibc()
+    assert allocator.tune_for_long_run()
+    big = libc.malloc(24 * 2**20)  # mapped; freeing it would raise a dynamic threshold
+    libc.free(big)
+    before = libc.mallinfo2()
+    blocks = [libc.malloc(2**20) for _ in range(4)]
+    during = libc.mallinfo2()
+    for b in blocks:
+        libc.free(b)
+    after = libc.mallinfo2()
+    assert during.hblks - before.hblks == 4
+    assert during.hblkhd - before.hblkhd >= 4 * 2**20
+    assert after.hblks == before.hblks
+    assert isinstance(allocator.trim(), bool)
+
+
+def test_the_wall_tunes_the_allocator_and_trims_while_it_runs(qtbot, tmp_path: Path) -> None:
+    from desktop.wall import TRIM_MS, WallWindow
+
+    cfg = replace(load_config(tmp_path / "none.toml"), check_seconds=0.2)
+    win = WallWindow(str(tmp_path / "not-yet.duckdb"), cfg)
+    qtbot.addWidget(win)
+    win.start()
+    try:
+        on_glibc = sys.platform.startswith("linux") and _glibc() is not None
+        assert win.allocator_tuned is on_glibc
+        assert win._trim.isActive() and win._trim.interval() == TRIM_MS
+    finally:
+        win.close()
+    assert not win._trim.isActive()
