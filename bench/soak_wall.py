@@ -239,10 +239,14 @@ def soak(minutes: float, every: float, incidents: int, rotate: float,
     from dataclasses import replace
 
     from demo import generate_demo
+    from desktop.allocator import tune_for_long_run
     from desktop.app import application
     from desktop.wall import WallWindow
     from desktop.wall_config import load_config
 
+    # as ``cockpit wall`` does first thing: glibc fixes its number of heaps the first time
+    # threads contend (the demo generation below), so later settings would come too late
+    tune_for_long_run()
     work = Path(tempfile.mkdtemp(prefix="cockpit-soak-"))
     os.environ.setdefault("COCKPIT_CACHE_DIR", str(work / "cache"))
     good_a, good_b = work / "a.duckdb", work / "b.duckdb"

@@ -45,8 +45,9 @@ def _glibc() -> ctypes.CDLL | None:
 
 
 def tune_for_long_run() -> bool:
-    """Set the allocator for a long unattended run (best before threads start); True if
-    the C library took the settings."""
+    """Set the allocator for a long unattended run; True if the C library took the
+    settings. Call it first thing: glibc fixes its limit on heaps the first time more
+    than eight threads have contended, and a cap set after that is ignored."""
     libc = _glibc()
     if libc is None:
         return False
