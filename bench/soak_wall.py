@@ -21,7 +21,9 @@ of open file handles over the same stretch. ``--check`` exits 1 when the wall di
 reload, did not show and clear the stale banner, flashed white, grew in memory
 (halves apart more than the slack; and, with at least 20 minutes after the warm-up,
 a slope over ``--slope-limit``) or in handles.
-``--tracemalloc`` compares Python allocations at the end of the warm-up with those at
+``--census SECONDS`` prints what the wall holds and what grew since the last census
+(objects by type, weak references by referent, children, scene items, tile cache, glibc
+heap). ``--tracemalloc`` compares Python allocations at the end of the warm-up with those at
 the end (the top growth sites go to stderr): the way to find a leak in a short run.
 """
 
@@ -37,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,6 +162,64 @@ def write_backdrop(folder: Path, extract: Path) -> dict:
             "bounds": [round(v, 4) for v in box]}
 
 
+class Census:
+    """What the wall holds, printed to stderr every so often (``--census SECONDS``): live
+    Python objects by type and weak references by the type of their referent (the growth
+    since the last census), the window's QObject children, the map's scene items, the
+    tile cache, and glibc's own count of its heap in use and free. How the leaks of
+    issue 16 were found: a type or a referent that grows at every census is the lead."""
+
+    def __init__(self) -> None:
+        self.types: Counter[str] | None = None
+        self.refs: Counter[str] | None = None
+
+    @staticmethod
+    def _growth(now: Counter[str], before: Counter[str] | None) -> list[tuple[str, int, int]]:
+        if before is None:
+            return []
+        d = {k: now[k] - before.get(k, 0) for k in set(now) | set(before)}
+        return [(k, v, now[k]) for k, v in sorted(d.items(), key=lambda kv: -abs(kv[1]))[:10]
+                if v]
+
+    def take(self, t: float, win: object) -> dict:
+        import gc
+        import weakref
+
+        from PySide6.QtCore import QObject
+
+        gc.collect()
+        objs = gc.get_objects()
+        types = Counter(f"{getattr(type(o), '__module__', '?')}.{type(o).__name__}"
+                        for o in objs)
+        refs = Counter(type(o()).__name__ for o in objs if type(o) is weakref.ReferenceType)
+        doc: dict = {"t": round(t), "rss": round(rss_mb(), 1), "objects": len(objs),
+                     "children": len(win.findChildren(QObject)),
+                     "scene_items": len(win.board.canvas.scene().items()),
+                     "type_growth": self._growth(types, self.types),
+                     "weakref_growth": self._growth(refs, self.refs)}
+        self.types, self.refs = types, refs
+        bd = win.board.backdrop
+        if bd is not None and bd.basemap is not None:
+            cache = bd.basemap.loader.cache
+            doc["tile_cache"] = [len(cache), round(cache.bytes / 2**20, 1)]
+        try:
+            import ctypes
+
+            class MallInfo2(ctypes.Structure):
+                _fields_ = [(n, ctypes.c_size_t) for n in (
+                    "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                    "uordblks", "fordblks", "keepcost")]
+            libc = ctypes.CDLL("libc.so.6")
+            libc.mallinfo2.restype = MallInfo2
+            mi = libc.mallinfo2()
+            doc["glibc_mb"] = {"in_use": round((mi.uordblks + mi.hblkhd) / 2**20, 1),
+                               "free": round(mi.fordblks / 2**20, 1)}
+        except (OSError, AttributeError):  # not glibc
+            pass
+        print("census " + json.dumps(doc, ensure_ascii=False), file=sys.stderr, flush=True)
+        return doc
+
+
 def whiteness(image: object) -> float:
     """Share of near-white pixels in a QImage (sampled on a grid)."""
     w, h = image.width(), image.height()
@@ -174,14 +235,18 @@ def whiteness(image: object) -> float:
 
 def soak(minutes: float, every: float, incidents: int, rotate: float,
          size: tuple[int, int], backdrop: bool = True, warmup_min: float = 10.0,
-         trace: bool = False) -> dict:
+         trace: bool = False, census_s: float = 0.0) -> dict:
     from dataclasses import replace
 
     from demo import generate_demo
+    from desktop.allocator import tune_for_long_run
     from desktop.app import application
     from desktop.wall import WallWindow
     from desktop.wall_config import load_config
 
+    # as ``cockpit wall`` does first thing: glibc fixes its number of heaps the first time
+    # threads contend (the demo generation below), so later settings would come too late
+    tune_for_long_run()
     work = Path(tempfile.mkdtemp(prefix="cockpit-soak-"))
     os.environ.setdefault("COCKPIT_CACHE_DIR", str(work / "cache"))
     good_a, good_b = work / "a.duckdb", work / "b.duckdb"
@@ -232,6 +297,8 @@ def soak(minutes: float, every: float, incidents: int, rotate: float,
     next_sample = t0
     warm_s = min(warmup_min * 60.0, minutes * 60.0 / 3)
     snap0 = None
+    census = Census() if census_s > 0 else None
+    next_census = t0 + min(30.0, census_s)
     if trace:
         import tracemalloc
 
@@ -253,6 +320,9 @@ def soak(minutes: float, every: float, incidents: int, rotate: float,
             if len(samples) % 5 == 0:  # a frame now and then: never a white flash
                 max_white = max(max_white, whiteness(win.grab().toImage()))
                 frames += 1
+            if census is not None and now >= next_census:
+                next_census = now + census_s
+                census.take(now - t0, win)
             if trace and snap0 is None and now - t0 >= warm_s:
                 snap0 = tracemalloc.take_snapshot()
     if trace and snap0 is not None:
@@ -334,6 +404,10 @@ def soak(minutes: float, every: float, incidents: int, rotate: float,
         "frames_checked": frames, "max_white_share": round(max_white, 4),
         "jobs": {"delivered": jobs.delivered, "dropped": jobs.dropped, "failed": jobs.failed},
         "backdrop": written, "tiles": tiles_doc, "rss_malloc_trim_mb": trimmed,
+        "allocator_tuned": win.allocator_tuned,
+        # resident memory at whole minutes of the run (the sample nearest each)
+        "rss_at_min": {str(m): round(min(samples, key=lambda s, m=m: abs(s[0] - m * 60))[1])
+                       for m in (1, 5, 10, 20, 30, 40, 50, 60) if samples[-1][0] >= m * 60 - 5},
     }
     shutil.rmtree(work, ignore_errors=True)
     return doc
@@ -385,12 +459,15 @@ def main() -> int:
                     help="minutes left out of the memory slope (at most a third of the run)")
     ap.add_argument("--no-backdrop", action="store_true",
                     help="without base map and reference layer")
+    ap.add_argument("--census", type=float, default=0.0, metavar="SECONDS",
+                    help="every SECONDS, what the wall holds and what grew (stderr)")
     ap.add_argument("--tracemalloc", action="store_true",
                     help="print the top Python allocation growth after the warm-up")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     doc = soak(args.minutes, args.every, args.incidents, args.rotate, (w, h),
-               backdrop=not args.no_backdrop, warmup_min=args.warmup, trace=args.tracemalloc)
+               backdrop=not args.no_backdrop, warmup_min=args.warmup, trace=args.tracemalloc,
+               census_s=args.census)
     found = problems(doc, args.rss_slack, args.fd_slack, args.slope_limit)
     doc["problems"] = found
     if args.json:

@@ -614,7 +614,10 @@ def cmd_wall(args: argparse.Namespace) -> int:
     """Full screen, unattended: reloads a replaced extract, never shows a dialog."""
     from dataclasses import replace
 
+    from .allocator import tune_for_long_run
     from .wall_config import load_config
+
+    tune_for_long_run()  # first, before any thread: glibc fixes its heap count once
 
     config = load_config(args.config)
     if args.rotate is not None:

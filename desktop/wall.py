@@ -37,6 +37,7 @@ from layers.i18n import tr
 from widgets.theme import Theme, apply_theme, css, qcolor
 from widgets.wall_banner import WallBanner
 
+from . import allocator
 from .annotation_layer import AnnotationOverlay
 from .board import THEMES, CockpitBoard, scale_for
 from .bookmarks import apply_saved_view
@@ -48,6 +49,8 @@ from .wall_screens import Rect, assign_parts, screen_regions
 
 WALL_BOOST = 1.15
 """Type and symbols a little larger than on a desk: the wall is read from across the room."""
+TRIM_MS = 60_000
+"""How often the wall hands the allocator's free pages back (``desktop.allocator``)."""
 
 
 class FocusRing(QWidget):
@@ -79,7 +82,10 @@ class WallWindow(QWidget):
     frame_ready = Signal()
 
     def __init__(self, path: str, config: WallConfig) -> None:
+        # before the session's threads start: the wall runs for days (see allocator.py)
+        tuned = allocator.tune_for_long_run()
         super().__init__()
+        self.allocator_tuned = tuned
         self.config = config
         self.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
         # privacy: aggregated incidents and no exact repeat addresses, whatever the desk does
@@ -130,6 +136,8 @@ class WallWindow(QWidget):
         details.installEventFilter(self)
         # The pointer is polled, not filtered: an application event filter would run
         # Python for every paint and timer event of the wall, all day.
+        self._trim = QTimer(self, interval=TRIM_MS)
+        self._trim.timeout.connect(allocator.trim)
         self._cursor_timer = QTimer(self, interval=500)
         self._cursor_timer.timeout.connect(self._check_cursor)
         self._cursor_pos = QCursor.pos()
@@ -160,6 +168,7 @@ class WallWindow(QWidget):
         if self.config.rotate_seconds > 0:
             self._rotate.start(round(self.config.rotate_seconds * 1000))
         self._cursor_timer.start()
+        self._trim.start()
 
     def _begin_open(self, sig: str | None = None) -> None:
         self.tracker.loading = sig or signature(self.wall_path) or "missing"
@@ -460,7 +469,8 @@ class WallWindow(QWidget):
         return self._cursor_hidden
 
     def closeEvent(self, event: object) -> None:
-        for t in (self._poll, self._tick, self._rotate, self._details_timer, self._cursor_timer):
+        for t in (self._poll, self._tick, self._rotate, self._details_timer, self._cursor_timer,
+                  self._trim):
             t.stop()
         self.replay.stop()
         if self._cursor_hidden:
@@ -513,6 +523,7 @@ def run_wall(path: str, config: WallConfig, screen: int | None = None,
 
     from .app import application
 
+    allocator.tune_for_long_run()  # before Qt's threads too (the window does it again)
     app = application()
     win = WallWindow(path, config)
     apply_theme(app, win.theme)

@@ -548,6 +548,13 @@ class LineChart(_Panel):
         self._region.hide()
         self._region.sigRegionChangeFinished.connect(self._on_region_moved)
         self._vb.sigBrushed.connect(self._on_brush)
+        # Added once and kept: every addItem connects the region and its two lines to the
+        # view again, and PySide keeps a weak reference per connection for the life of the
+        # item (removal does not free them): re-added at each redraw, the wall grew by
+        # about 1.3 kB per redraw, thousands of redraws an hour.
+        self._plot.getPlotItem().addItem(self._region, ignoreBounds=True)
+        self._curves: list[pg.PlotDataItem] = []
+        """The series drawn, reused by the next spec (updated in place, not re-created)."""
         self._restyle()
         self.set_spec(spec)
 
@@ -598,9 +605,9 @@ class LineChart(_Panel):
         s, t, f = self._spec, self._theme, self._scale
         pi = self._plot.getPlotItem()
         region = self.region()
-        pi.clear()
         self._set_title(s.title if s else "")
         if s is None or not s.x or not s.series:
+            self._keep_curves(0)
             self._set_legend([])
             self._show_body(False)
             if self._error is None:  # the spec's reason, else "no data"
@@ -612,13 +619,14 @@ class LineChart(_Panel):
         self._show_body(True)
         x = np.asarray(s.x, dtype=float)
         legend = []
+        self._keep_curves(len(s.series))
         for k, vals in enumerate(s.series):
             c = s.colors[k] if k < len(s.colors) else t.series[k % len(t.series)]
             y = np.asarray(vals, dtype=float)[: len(x)]
             pen = pg.mkPen(qcolor(c), width=max(1.0, 2.0 * f))
             symbol = "o" if len(x) < 3 else None
-            pi.plot(x[: len(y)], y, pen=pen, antialias=True, symbol=symbol,
-                    symbolBrush=qcolor(c), symbolPen=None, symbolSize=6 * f)
+            self._curves[k].setData(x[: len(y)], y, pen=pen, antialias=True, symbol=symbol,
+                                    symbolBrush=qcolor(c), symbolPen=None, symbolSize=6 * f)
             name = s.series_labels[k] if k < len(s.series_labels) else str(k + 1)
             legend.append((name, c))
         self._set_legend(legend if len(s.series) > 1 or s.series_labels else [])
@@ -627,7 +635,6 @@ class LineChart(_Panel):
         fm = QFontMetricsF(self._xfont)
         self._xaxis.setHeight(math.ceil(fm.height() + 8 * f))
         pi.showGrid(x=False, y=True, alpha=0.35)
-        pi.addItem(self._region, ignoreBounds=True)
         if region is not None:
             self.set_region(*region)
         span = float(x.max() - x.min()) or 1.0
@@ -637,6 +644,16 @@ class LineChart(_Panel):
         lo = min(0.0, float(ys.min())) if len(ys) else 0.0
         hi = float(ys.max()) if len(ys) else 1.0
         self._vb.setYRange(lo, hi if hi > lo else lo + 1.0, padding=0.06)
+
+    def _keep_curves(self, n: int) -> None:
+        """Exactly ``n`` series items in the plot (extra ones removed, missing ones added)."""
+        pi = self._plot.getPlotItem()
+        while len(self._curves) > n:
+            pi.removeItem(self._curves.pop())
+        while len(self._curves) < n:
+            curve = pg.PlotDataItem()
+            pi.addItem(curve)
+            self._curves.append(curve)
 
     def _on_brush(self, x0: float, x1: float, finished: bool) -> None:
         lo, hi = min(x0, x1), max(x0, x1)
