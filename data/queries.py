@@ -464,9 +464,22 @@ class Query:
             f"resource_id, name FROM resources WHERE {p.sql} AND mx IS NOT NULL "
             "ORDER BY resource_id", p.params)
 
-    def hazard_points(self, state: FilterState) -> dict[str, np.ndarray]:
+    def hazard_places(self, hazard_ids: list[str]) -> dict[str, tuple[float, float]]:
+        """lon/lat of the named hazards that have a place (a register lookup: no state is
+        derived, so a ten-row table does not read a province's 900k hazards' events)."""
+        if not hazard_ids:
+            return {}
+        rows = self.con.execute(
+            "SELECT hazard_id, lon, lat FROM hazards WHERE mx IS NOT NULL "
+            "AND hazard_id IN (SELECT unnest($ids))", {"ids": list(hazard_ids)}).fetchall()
+        return {str(h): (float(lon), float(lat)) for h, lon, lat in rows}
+
+    def hazard_points(self, state: FilterState, hazard_id: str | None = None
+                      ) -> dict[str, np.ndarray]:
         """Hazards with their derived state: mx, my, lon, lat, category, risk_level, state,
-        overdue, hazard_id, name."""
+        overdue, hazard_id, name (of ``hazard_id`` alone when given)."""
         sel = self.hazards(state).and_("mx IS NOT NULL")
+        if hazard_id is not None:
+            sel = sel.and_("hazard_id = $one_hazard", one_hazard=hazard_id)
         return self._points(sel.sql("mx, my, lon, lat, category, risk_level, state, overdue, "
                                     "hazard_id, name") + " ORDER BY hazard_id", sel.params)

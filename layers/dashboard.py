@@ -334,12 +334,7 @@ def overdue_table(q: Query, state: FilterState, rect: object, lang: str | None =
     """Overdue hazards, most overdue first; a row zooms the map to the hazard."""
     cols = rect.overdue.columns
     n = min(len(rect.overdue), OVERDUE_ROWS)
-    where = {}
-    if n:
-        pts = q.hazard_points(state)
-        where = dict(zip(pts["hazard_id"].tolist(),
-                         zip(pts["lon"].tolist(), pts["lat"].tolist(), strict=True),
-                         strict=True))
+    where = q.hazard_places([str(h) for h in cols["hazard_id"][:n]])
     rows, keys, locs, alarm = [], [], [], set()
     for i in range(n):
         hid = cols["hazard_id"][i]

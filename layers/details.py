@@ -103,7 +103,7 @@ def incident_details(extract: Extract, incident_id: str, lang: str | None = None
 
 def hazard_details(q: Query, state: FilterState, hazard_id: str,
                    lang: str | None = None) -> Details | None:
-    pts = q.hazard_points(state)
+    pts = q.hazard_points(state, hazard_id)
     hit = np.flatnonzero(pts["hazard_id"] == hazard_id)
     r = _one(q.extract, "SELECT discovered_at, responsible_unit, deadline, area_idx "
              "FROM hazards WHERE hazard_id = ?", hazard_id)

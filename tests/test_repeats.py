@@ -426,7 +426,7 @@ def test_hash_collisions_fall_back_to_the_text(world: dict, monkeypatch) -> None
     monkeypatch.setattr(repeats, "_hash_sql", lambda col: f"hash(length({col}))")
     q = Query(open_extract(world["path"]))  # a new Extract: a new address table
     got = repeat_places(q, FilterState())
-    assert not q.extract.__dict__["_address_book"].unique
+    assert not repeats._address_book(q.extract).unique
     check(got, brute_places(selected(world["rows"]), every=world["rows"]))
 
 

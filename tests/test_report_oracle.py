@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from oracle import expected_report
 
@@ -73,3 +74,41 @@ def test_demo_figures_are_not_trivial(demo: Path) -> None:
     assert 0 < hz["rectification_rate"] < 1 and 0 < got["disputes"]["success_rate"] < 1
     assert len(got["incidents"]["by_area_top"]) == 10
     assert got["incidents"]["yoy"]["previous"] > 0
+
+
+def test_hazard_places_and_details_match_the_raw_register(demo: Path) -> None:
+    """The overdue table's map places and a hazard's details (each looked up for its own
+    hazards, not read from the whole register) equal the raw rows and a pandas state."""
+    from oracle import load_raw
+
+    from data.analysis.rectification import rectification
+    from data.queries import Query
+    from layers.dashboard import overdue_table
+    from layers.details import hazard_details
+    from layers.i18n import code_label, tr
+
+    raw = load_raw(demo)
+    stop = raw["extracted_at"].replace(hour=0, minute=0, second=0, microsecond=0) \
+        + pd.Timedelta(days=1)
+    hz = raw["hazards"].set_index("hazard_id")
+    ev = raw["rectifications"].reset_index()
+    ev = ev[ev["event_at"] < stop].sort_values(["event_at", "index"])
+    last = ev.groupby("hazard_id")["action"].last().to_dict()
+    to_state = {"assigned": "rectifying", "reopened": "rectifying", "rectified": "rectified",
+                "reinspected": "verified"}
+
+    q = Query(open_extract(demo))
+    state = FilterState()
+    table = overdue_table(q, state, rectification(q, state), "zh")
+    assert len(table.keys) > 3
+    for key, loc in zip(table.keys, table.locations, strict=True):
+        assert loc == pytest.approx((hz.at[key, "lon"], hz.at[key, "lat"]))
+
+    state_row = tr("f_state", "zh")
+    for hid in [*table.keys[:3], *hz.index[:: max(1, len(hz) // 5)][:5]]:
+        d = hazard_details(q, state, hid, "zh")
+        assert d is not None
+        assert (d.lon, d.lat) == pytest.approx((hz.at[hid, "lon"], hz.at[hid, "lat"]))
+        want = code_label("hazard_state", to_state.get(last.get(hid), "open"), "zh")
+        assert dict(d.rows)[state_row] == want
+    assert hazard_details(q, state, "no such hazard", "zh") is None

@@ -265,10 +265,7 @@ def grid_for(q: Query, state: FilterState, cell_m: float | None = None) -> Grid:
     # Web-Mercator tiles (``agg_counts.grid_on_tiles``).
     tiles = cell_m is None and agg_counts.grid_on_tiles(q, state)
     key = (tuple(sorted(state.areas)), None if cell_m is None else float(cell_m), tiles)
-    cache: dict[tuple, Grid] = q.extract.__dict__.setdefault("_hotspot_grids", {})
-    if key not in cache:
-        cache[key] = _build_grid(q, key[0], key[1], tiles)
-    return cache[key]
+    return q.extract.memo(("hotspot_grid", key), lambda: _build_grid(q, key[0], key[1], tiles))
 
 
 def _study_areas(areas: AreaSet, roots: tuple[str, ...]) -> np.ndarray:
@@ -480,25 +477,26 @@ def area_neighbours(ex: Extract, level: str) -> tuple[np.ndarray, np.ndarray, np
 
     Edges are positions in the first array, every pair in both directions, once.
     """
-    cache: dict[str, tuple] = ex.__dict__.setdefault("_hotspot_area_w", {})
-    if level not in cache:
-        areas = ex.areas
-        members = np.asarray([i for i in areas.at_level(level) if areas.geoms[i] is not None],
-                             dtype=np.int64)
-        m = len(members)
-        if m:
-            geoms = np.asarray([areas.geoms[i] for i in members], dtype=object)
-            tree = shapely.STRtree(geoms)
-            left, right = tree.query(shapely.buffer(geoms, AREA_EPS_DEG), predicate="intersects")
-            keep = left != right
-            pairs = np.concatenate([np.column_stack([left[keep], right[keep]]),
-                                    np.column_stack([right[keep], left[keep]])])
-            pairs = np.unique(pairs, axis=0) if len(pairs) else np.zeros((0, 2), np.int64)
-            edges = (pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64))
-        else:
-            edges = (np.zeros(0, np.int64), np.zeros(0, np.int64))
-        cache[level] = (members, *edges)
-    return cache[level]
+    return ex.memo(("hotspot_area_w", level), lambda: _area_neighbours(ex, level))
+
+
+def _area_neighbours(ex: Extract, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    areas = ex.areas
+    members = np.asarray([i for i in areas.at_level(level) if areas.geoms[i] is not None],
+                         dtype=np.int64)
+    m = len(members)
+    if m:
+        geoms = np.asarray([areas.geoms[i] for i in members], dtype=object)
+        tree = shapely.STRtree(geoms)
+        left, right = tree.query(shapely.buffer(geoms, AREA_EPS_DEG), predicate="intersects")
+        keep = left != right
+        pairs = np.concatenate([np.column_stack([left[keep], right[keep]]),
+                                np.column_stack([right[keep], left[keep]])])
+        pairs = np.unique(pairs, axis=0) if len(pairs) else np.zeros((0, 2), np.int64)
+        edges = (pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64))
+    else:
+        edges = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    return (members, *edges)
 
 
 @dataclass(frozen=True, eq=False)

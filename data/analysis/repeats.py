@@ -109,7 +109,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-import threading
 import unicodedata
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -227,20 +226,10 @@ class _AddressBook:
     table: pa.Table  # h, address, key, rule: joined to the incidents
 
 
-_BOOK_LOCK = threading.Lock()
-
-
 def _address_book(extract: Extract) -> _AddressBook:
     """The extract's address book, built once: callers on other threads (the PDF's, the
     cockpit's workers) wait for the first build instead of starting their own."""
-    book = extract.__dict__.get("_address_book")
-    if book is None:
-        with _BOOK_LOCK:
-            book = extract.__dict__.get("_address_book")
-            if book is None:
-                book = _build_address_book(extract)
-                extract.__dict__["_address_book"] = book
-    return book
+    return extract.memo("address_book", lambda: _build_address_book(extract))
 
 
 def _hash_sql(column: str) -> str:
@@ -340,17 +329,17 @@ def _join(book: _AddressBook, name: str, alias: str = "i") -> str:
 # --------------------------------------------------------------------------- geometry
 
 def _centre(extract: Extract) -> tuple[float, float]:
-    c = extract.__dict__.get("_repeat_centre")
-    if c is None:
-        ext = extract.areas.extent()
-        if ext is None:
-            rows = extract.cursor().execute(
-                "SELECT min(lon), max(lon), min(lat), max(lat) FROM incidents").fetchall()
-            x0, x1, y0, y1 = (v if v is not None else 0.0 for v in rows[0])
-            ext = (x0, y0, x1, y1)
-        c = ((ext[0] + ext[2]) / 2.0, (ext[1] + ext[3]) / 2.0)
-        extract.__dict__["_repeat_centre"] = c
-    return c
+    return extract.memo("repeat_centre", lambda: _find_centre(extract))
+
+
+def _find_centre(extract: Extract) -> tuple[float, float]:
+    ext = extract.areas.extent()
+    if ext is None:
+        rows = extract.cursor().execute(
+            "SELECT min(lon), max(lon), min(lat), max(lat) FROM incidents").fetchall()
+        x0, x1, y0, y1 = (v if v is not None else 0.0 for v in rows[0])
+        ext = (x0, y0, x1, y1)
+    return ((ext[0] + ext[2]) / 2.0, (ext[1] + ext[3]) / 2.0)
 
 
 def project(lon: np.ndarray, lat: np.ndarray, centre: tuple[float, float]
