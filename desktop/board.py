@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from data.extract import Extract
 from data.filters import FilterState
 from layers.i18n import tr
+from layers.jurisdiction import scoped
 from widgets.area_tree import AreaTree
 from widgets.charts import BarChart, FunnelChart, LineChart
 from widgets.details_panel import DetailsPanel
@@ -300,7 +301,7 @@ class CockpitBoard(QWidget):
     def retranslate(self) -> None:
         for b in self.map_buttons.values():
             b.setText(tr(b.property("i18n")))
-        self.reset_button.setText(tr("reset_view"))
+        self.reset_button.setText(scoped("reset_view", self.session.extract))
         self.back_button.setText(tr("back"))
         self.left_tabs.setTabText(0, tr("table_hotspots"))
         self.left_tabs.setTabText(1, tr("areas_tree"))
@@ -336,6 +337,7 @@ class CockpitBoard(QWidget):
             self.map.refresh_repeats()
 
     def _on_extract(self, extract: Extract) -> None:
+        self.reset_button.setText(scoped("reset_view", extract))
         a = extract.areas
         self.area_tree.set_areas([(a.ids[i], a.names[i],
                                    a.ids[int(a.parent[i])] if a.parent[i] >= 0 else None,

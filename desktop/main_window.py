@@ -31,6 +31,7 @@ from data.extract import Extract
 from data.filters import FilterState
 from layers.filter_text import filter_chips, remove_chip, window_text
 from layers.i18n import tr
+from layers.jurisdiction import scoped
 from layers.load_notes import finding_lines
 from widgets.filter_bar import FilterBar
 from widgets.theme import Theme, apply_theme, css, make_font
@@ -240,7 +241,7 @@ class CockpitWindow(QMainWindow):
         self._sync_menus()
 
     def _retranslate(self) -> None:
-        self.setWindowTitle(tr("app_title"))
+        self.setWindowTitle(scoped("app_title", self.extract))
         self.filter_bar.retranslate()
         self.cancel_button.setText(tr("cancel"))
         self.m_file.setTitle(tr("menu_file"))
@@ -267,10 +268,12 @@ class CockpitWindow(QMainWindow):
     def _on_state(self, state: FilterState) -> None:
         """The chips and the header follow the filter at once (the figures come later)."""
         ex = self.extract
+        self.filter_bar.set_idle_text(scoped("no_filter", ex))
         self.filter_bar.set_chips(filter_chips(state, ex, self.lang) if ex else ())
         self._update_header()
 
     def _on_extract(self, extract: Extract) -> None:
+        self.setWindowTitle(scoped("app_title", extract))
         self._on_state(self.session.filters.state)
         self.extract_opened.emit(self.session.path or "")
         set_aside = sum(t.quarantined for t in extract.report.tables.values())
@@ -286,7 +289,7 @@ class CockpitWindow(QMainWindow):
         if ex is None:
             self.title_label.setText(tr("app_title"))
             return
-        self.title_label.setText(f"{ex.region_name} · {tr('app_title')}")
+        self.title_label.setText(f"{ex.region_name} · {scoped('app_title', ex)}")
         st = self.session.filters.state
         as_of = st.as_of or ex.default_as_of
         self.asof_label.setText(tr("as_of", day=as_of.isoformat()))

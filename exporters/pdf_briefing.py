@@ -85,6 +85,7 @@ from layers.briefing import (
 from layers.drawables import LayerSpec, LegendEntry, Points
 from layers.filter_text import describe_filter
 from layers.i18n import LANGUAGES, tr
+from layers.jurisdiction import scoped
 from layers.scene import (
     VILLAGE_VIEW_M,
     SceneOptions,
@@ -322,7 +323,7 @@ def _main_blocks(extract: Extract, q: Query, state: FilterState, c: _Content,
     coverage_note = summary.get("coverage")
     return [
         SpanTitle(tr("pdf_title", lang, region=_region_title(extract, state, lang)),
-                  tr("pdf_subtitle", lang),
+                  scoped("pdf_subtitle", extract, lang),
                   _facts(extract, q, state, s)),
         KpiGrid(tr("pdf_key_figures", lang),
                 (period_kpi(f.incidents, f.unlocated, f.comparison, lang), *c.kpis), 3),

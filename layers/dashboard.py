@@ -35,6 +35,7 @@ from .filter_text import window_text
 from .freshness import feed_notes
 from .hotspot_text import hotspot_reason, hotspot_title
 from .i18n import code_label, tr
+from .jurisdiction import jurisdiction
 from .panels import BarSpec, FunnelSpec, KpiSpec, LineSpec, TableSpec
 
 ACCENT: styles.RGBA = (64, 156, 255, 255)
@@ -310,17 +311,26 @@ def hotspot_table(q: Query, state: FilterState, lang: str | None = None) -> Tabl
     # the enclosing-area column only when the areas have parents (a city's
     # neighbourhoods often have none: an empty column says nothing)
     up_level = parents[0] if parents else None
+    # several counties (a city's or a province's extract): town and village names repeat
+    # from county to county (城关镇 in each), so the enclosing area carries its county
+    county_of = (areas.ancestor_at("county")
+                 if up_level not in (None, "county") and jurisdiction(q.extract) != "county"
+                 else None)
     rows, keys, locs = [], [], []
     for r in hs["hot_areas"]:
         idx = areas.idx_of(r["area_id"])
         p = areas.parent[idx] if idx is not None else -1
-        up = (areas.names[p] if p >= 0 else "",) if up_level else ()
+        up_name = areas.names[p] if p >= 0 else ""
+        if county_of is not None and p >= 0 and (c := int(county_of[p])) >= 0:
+            up_name = f"{areas.names[c]} {up_name}"
+        up = (up_name,) if up_level else ()
         rows.append((r["name"], *up, _n(r["count"]), f"{r['z']:.1f}",
                      f"{r['confidence'] * 100:.0f}%"))
         keys.append(r["area_id"])
         locs.append(_label_point(q.extract, idx) if idx is not None else None)
     area_col = code_label("area_level", level, lang) if level else tr("col_area", lang)
-    parent_col = (code_label("area_level", up_level, lang),) if up_level else ()
+    parent_col = ((f"{code_label('area_level', 'county', lang)} · " if county_of is not None
+                   else "") + code_label("area_level", up_level, lang),) if up_level else ()
     return TableSpec("hotspots", hotspot_title(hs, lang),
                      (area_col, *parent_col, tr("col_count", lang), tr("col_z", lang),
                       tr("col_confidence", lang)),
@@ -329,26 +339,44 @@ def hotspot_table(q: Query, state: FilterState, lang: str | None = None) -> Tabl
                      empty="" if rows else hotspot_reason(hs, lang))
 
 
+def _town_with_county(extract: Extract) -> Callable[[str | None, str | None], str]:
+    """A town's name for a table; on a city's or a province's extract with its county
+    first (城关镇 is in every county)."""
+    if jurisdiction(extract) == "county":
+        return lambda _tid, name: name or ""
+    areas = extract.areas
+    county_of = areas.ancestor_at("county")
+
+    def text(town_id: str | None, name: str | None) -> str:
+        i = areas.idx_of(town_id) if town_id is not None else None
+        c = int(county_of[i]) if i is not None else -1
+        return f"{areas.names[c]} {name or ''}".strip() if 0 <= c != i else name or ""
+    return text
+
+
 def overdue_table(q: Query, state: FilterState, rect: object, lang: str | None = None
                   ) -> TableSpec:
     """Overdue hazards, most overdue first; a row zooms the map to the hazard."""
     cols = rect.overdue.columns
     n = min(len(rect.overdue), OVERDUE_ROWS)
     where = q.hazard_places([str(h) for h in cols["hazard_id"][:n]])
+    town = _town_with_county(q.extract)
     rows, keys, locs, alarm = [], [], [], set()
     for i in range(n):
         hid = cols["hazard_id"][i]
         risk = cols["risk_level"][i]
-        rows.append((cols["name"][i] or hid, cols["town_name"][i] or "",
+        rows.append((cols["name"][i] or hid, town(cols["town_id"][i], cols["town_name"][i]),
                      cols["responsible_unit"][i] or "", _n(int(cols["days_overdue"][i])),
                      code_label("risk_level", risk, lang)))
         keys.append(hid)
         locs.append(where.get(hid))
         if risk == "major":
             alarm.add(i)
-    return TableSpec("overdue", tr("table_overdue", lang),
-                     tuple(tr(k, lang) for k in ("col_hazard", "col_town", "col_unit",
-                                                 "col_days_overdue", "col_risk")),
+    heads = [tr(k, lang) for k in ("col_hazard", "col_town", "col_unit", "col_days_overdue",
+                                   "col_risk")]
+    if jurisdiction(q.extract) != "county":
+        heads[1] = f"{code_label('area_level', 'county', lang)} · {heads[1]}"
+    return TableSpec("overdue", tr("table_overdue", lang), tuple(heads),
                      tuple(rows), tuple(keys), "zoom", tuple(locs),
                      (False, False, False, True, False), frozenset(alarm),
                      empty=register_gap(q.extract, "hazards", lang))

@@ -22,7 +22,8 @@ class FilterBar(QWidget):
         self._chips: list[QPushButton] = []
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
-        self._empty = QLabel(tr("no_filter"))
+        self._idle = tr("no_filter")  # the jurisdiction's words: set_idle_text
+        self._empty = QLabel(self._idle)
         self._layout.addWidget(self._empty)
         self._layout.addStretch(1)
         self._clear = QPushButton(tr("clear_all"))
@@ -50,8 +51,13 @@ class FilterBar(QWidget):
         self._empty.setVisible(not chips)
         self._clear.setEnabled(bool(chips))
 
+    def set_idle_text(self, text: str) -> None:
+        """What the bar says with no filter ("未筛选: 全县全部数据", or 全省 … on a province)."""
+        self._idle = text
+        self._empty.setText(text)
+
     def retranslate(self) -> None:
-        self._empty.setText(tr("no_filter"))
+        self._empty.setText(self._idle)
         self._clear.setText(tr("clear_all"))
 
     def _chip_css(self) -> str:
