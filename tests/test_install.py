@@ -1,7 +1,8 @@
 """The installed program: the `cockpit` entry point, the menu entry, and the offline bundle.
 
-The bundle test builds `dist/cockpit` with PyInstaller (minutes: marked ``bundle``, run
-by ``.ci/run``'s bundle step, not by the default test run) and runs it with no network.
+The offline bundle is built and checked by ``scripts/build_bundle.sh --smoke`` (PyInstaller,
+minutes and 0.9 GB: not part of the test run; ``scripts/smoke_bundle.sh`` runs it with no
+network at all).
 """
 
 from __future__ import annotations
