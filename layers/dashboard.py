@@ -311,26 +311,19 @@ def hotspot_table(q: Query, state: FilterState, lang: str | None = None) -> Tabl
     # the enclosing-area column only when the areas have parents (a city's
     # neighbourhoods often have none: an empty column says nothing)
     up_level = parents[0] if parents else None
-    # several counties (a city's or a province's extract): town and village names repeat
-    # from county to county (城关镇 in each), so the enclosing area carries its county
-    county_of = (areas.ancestor_at("county")
-                 if up_level not in (None, "county") and jurisdiction(q.extract) != "county"
-                 else None)
+    up_name, with_county = _name_with_county(q.extract)
     rows, keys, locs = [], [], []
     for r in hs["hot_areas"]:
         idx = areas.idx_of(r["area_id"])
         p = areas.parent[idx] if idx is not None else -1
-        up_name = areas.names[p] if p >= 0 else ""
-        if county_of is not None and p >= 0 and (c := int(county_of[p])) >= 0:
-            up_name = f"{areas.names[c]} {up_name}"
-        up = (up_name,) if up_level else ()
+        up = (up_name(int(p)),) if up_level else ()
         rows.append((r["name"], *up, _n(r["count"]), f"{r['z']:.1f}",
                      f"{r['confidence'] * 100:.0f}%"))
         keys.append(r["area_id"])
         locs.append(_label_point(q.extract, idx) if idx is not None else None)
     area_col = code_label("area_level", level, lang) if level else tr("col_area", lang)
-    parent_col = ((f"{code_label('area_level', 'county', lang)} · " if county_of is not None
-                   else "") + code_label("area_level", up_level, lang),) if up_level else ()
+    parent_col = (_level_head(code_label("area_level", up_level, lang),
+                              with_county and up_level != "county", lang),) if up_level else ()
     return TableSpec("hotspots", hotspot_title(hs, lang),
                      (area_col, *parent_col, tr("col_count", lang), tr("col_z", lang),
                       tr("col_confidence", lang)),
@@ -339,19 +332,25 @@ def hotspot_table(q: Query, state: FilterState, lang: str | None = None) -> Tabl
                      empty="" if rows else hotspot_reason(hs, lang))
 
 
-def _town_with_county(extract: Extract) -> Callable[[str | None, str | None], str]:
-    """A town's name for a table; on a city's or a province's extract with its county
-    first (城关镇 is in every county)."""
-    if jurisdiction(extract) == "county":
-        return lambda _tid, name: name or ""
+def _name_with_county(extract: Extract) -> tuple[Callable[[int], str], bool]:
+    """(an area's name by index, with its county first on a city's or a province's
+    extract (城关镇 is in every county); whether it does so). -1: ""."""
     areas = extract.areas
+    if jurisdiction(extract) == "county":
+        return (lambda i: areas.names[i] if i >= 0 else ""), False
     county_of = areas.ancestor_at("county")
 
-    def text(town_id: str | None, name: str | None) -> str:
-        i = areas.idx_of(town_id) if town_id is not None else None
-        c = int(county_of[i]) if i is not None else -1
-        return f"{areas.names[c]} {name or ''}".strip() if 0 <= c != i else name or ""
-    return text
+    def name(i: int) -> str:
+        if i < 0:
+            return ""
+        c = int(county_of[i])
+        return f"{areas.names[c]} {areas.names[i]}" if 0 <= c != i else areas.names[i]
+    return name, True
+
+
+def _level_head(head: str, with_county: bool, lang: str | None) -> str:
+    """The head of a column of area names; "县 · " first when they carry their county."""
+    return f"{code_label('area_level', 'county', lang)} · {head}" if with_county else head
 
 
 def overdue_table(q: Query, state: FilterState, rect: object, lang: str | None = None
@@ -360,7 +359,11 @@ def overdue_table(q: Query, state: FilterState, rect: object, lang: str | None =
     cols = rect.overdue.columns
     n = min(len(rect.overdue), OVERDUE_ROWS)
     where = q.hazard_places([str(h) for h in cols["hazard_id"][:n]])
-    town = _town_with_county(q.extract)
+    name_of, with_county = _name_with_county(q.extract)
+
+    def town(town_id: str | None, town_name: str | None) -> str:
+        i = q.extract.areas.idx_of(town_id) if town_id is not None else None
+        return name_of(i) if i is not None else town_name or ""
     rows, keys, locs, alarm = [], [], [], set()
     for i in range(n):
         hid = cols["hazard_id"][i]
@@ -372,11 +375,9 @@ def overdue_table(q: Query, state: FilterState, rect: object, lang: str | None =
         locs.append(where.get(hid))
         if risk == "major":
             alarm.add(i)
-    heads = [tr(k, lang) for k in ("col_hazard", "col_town", "col_unit", "col_days_overdue",
-                                   "col_risk")]
-    if jurisdiction(q.extract) != "county":
-        heads[1] = f"{code_label('area_level', 'county', lang)} · {heads[1]}"
-    return TableSpec("overdue", tr("table_overdue", lang), tuple(heads),
+    heads = (tr("col_hazard", lang), _level_head(tr("col_town", lang), with_county, lang),
+             *(tr(k, lang) for k in ("col_unit", "col_days_overdue", "col_risk")))
+    return TableSpec("overdue", tr("table_overdue", lang), heads,
                      tuple(rows), tuple(keys), "zoom", tuple(locs),
                      (False, False, False, True, False), frozenset(alarm),
                      empty=register_gap(q.extract, "hazards", lang))
