@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -43,6 +45,7 @@ from data.load_report import OK, LoadReport
 from data.schema import COORD_SYSTEMS, DATA_TABLES, INCIDENTS, TABLES, TIMESTAMP
 from pipeline.spark import MissingRuntime, check_runtime
 
+log = logging.getLogger("pipeline.build")
 SCHEMA_VERSION_2 = "2"
 SET_ASIDE = "set_aside"
 AGGREGATES = ("incidents_by_area", "incidents_by_cell")
@@ -77,12 +80,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--crs", help="CRS of projected x/y in the files, e.g. EPSG:4547")
     p.add_argument("--shuffle-partitions", type=int, default=None)
     p.add_argument("--json", action="store_true", help="the load report as JSON on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("inputs", nargs="+", metavar="TABLE=PATH")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    if not args.quiet:  # a long job says what it is doing, and how long each step took
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
         check_runtime()
     except MissingRuntime as exc:
@@ -126,9 +132,11 @@ def build(inputs: list[Input], out: str | Path, mapping: ImportMapping | None = 
         m.crs = crs
     inputs = take_geocode(inputs, m)  # geocode=PATH: the address lookup, not a table
     now = now or datetime.now().replace(microsecond=0)
-    settled = settle(inputs, m, mapping, now)
+    with _step("read the headers and settled the mapping"):
+        settled = settle(inputs, m, mapping, now)
     if spark is None:
-        spark = session(master, shuffle_partitions)
+        with _step(f"started Spark ({master})"):
+            spark = session(master, shuffle_partitions)
     out = Path(out).expanduser().resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.building-{os.getpid()}")
@@ -192,12 +200,15 @@ def _run(spark, settled, m: ImportMapping, inputs: list[Input], out: Path, tmp: 
         ids = spark.createDataFrame([(i,) for i in range(len(jobs))], "job INT")
         staged = ids.repartition(len(jobs), "job").mapInArrow(run_jobs, spark_ddl(schema))
         stage_path = str(tmp / "_stage" / table)
-        staged.write.mode("overwrite").parquet(stage_path)
+        with _step(f"{table}: {len(jobs)} file(s) read and cleaned"):
+            staged.write.mode("overwrite").parquet(stage_path)
         s = spark.read.parquet(stage_path)
-        newest = _newest(s, table, limit, newest)
-        total = s.count()
+        with _step(f"{table}: rows counted"):
+            newest, total = _newest(s, table, limit, newest)
         s.filter(F.col(REASON).isNull()).createOrReplaceTempView(f"_kept0_{table}")
         view = f"_kept0_{table}"
+        # every row the table rules look at, once, with its rule (NULL: kept); kept and
+        # set-aside rows are then read back from it (the window is not computed twice)
         ruled = []
         if table in REFERENCES:
             parent = REFERENCES[table][1]
@@ -213,23 +224,31 @@ def _run(spark, settled, m: ImportMapping, inputs: list[Input], out: Path, tmp: 
                 f"_kept1_{table}")
             view = f"_kept1_{table}"
         if TABLES[table].id_column:
-            d = spark.sql(duplicate_sql(view, table))
-            ruled.append(d.filter(F.col("_rule").isNotNull()))
-            kept = d.filter(F.col("_rule").isNull()).drop("_rule")
+            ruled.append(spark.sql(duplicate_sql(view, table)))
         else:
-            kept = spark.table(view)
-        kept_path = str(tmp / "_stage" / f"{table}_kept")
-        kept.write.mode("overwrite").parquet(kept_path)
-        kept = spark.read.parquet(kept_path)
+            ruled.append(spark.table(view).withColumn("_rule", F.lit(None).cast("string")))
+        judged = ruled[0]
+        for r in ruled[1:]:
+            judged = judged.unionByName(r)
+        judged_path = str(tmp / "_stage" / f"{table}_judged")
+        with _step(f"{table}: references and repeated ids"):
+            judged.write.mode("overwrite").parquet(judged_path)
+        judged = spark.read.parquet(judged_path)
+        kept = judged.filter(F.col("_rule").isNull()).drop("_rule")
         kept.createOrReplaceTempView(f"_kept_{table}")
         kept_views[table] = f"_kept_{table}"
-        aside = s.filter(F.col(REASON).isNotNull())
-        for r in ruled:
-            aside = aside.unionByName(r.withColumn(REASON, F.col("_rule")).drop("_rule"))
+        aside = s.filter(F.col(REASON).isNotNull()).unionByName(
+            judged.filter(F.col("_rule").isNotNull())
+            .withColumn(REASON, F.col("_rule")).drop("_rule"))
         final_cols = list(schema_of(table).names)
-        aside.select(*final_cols, ORDER, REASON).withColumnRenamed(REASON, "reason") \
-            .coalesce(1).write.mode("overwrite").parquet(str(tmp / SET_ASIDE / table))
-        _write_table(kept, table, final_cols, tmp)
+        with _step(f"{table}: set-aside rows written"):
+            # repartition, not coalesce: the scans stay parallel, only the few set-aside
+            # rows meet in one task (coalesce(1) read every row in one task)
+            aside.select(*final_cols, ORDER, REASON).withColumnRenamed(REASON, "reason") \
+                .repartition(1).write.mode("overwrite") \
+                .parquet(str(tmp / SET_ASIDE / table))
+        with _step(f"{table}: {total:,} rows written"):
+            _write_table(kept, table, final_cols, tmp)
         rep = report.table(table)
         rep.rows, rep.status = total, OK
         counts = spark.read.parquet(str(tmp / SET_ASIDE / table)).groupBy("reason").count()
@@ -246,8 +265,9 @@ def _run(spark, settled, m: ImportMapping, inputs: list[Input], out: Path, tmp: 
             for name, agg in (("incidents_by_area", incidents_by_area(spark, kept,
                                                                        settled.areas)),
                               ("incidents_by_cell", incidents_by_cell(kept))):
-                agg.coalesce(max(1, min(8, total // 2_000_000))).write.mode("overwrite") \
-                    .parquet(str(tmp / name))
+                with _step(f"{name} aggregated"):
+                    agg.coalesce(max(1, min(8, total // 2_000_000))).write \
+                        .mode("overwrite").parquet(str(tmp / name))
                 result.aggregates[name] = spark.read.parquet(str(tmp / name)).count()
     files = ", ".join(Path(i.path).name for i in inputs)
     meta = {
@@ -272,27 +292,33 @@ def _run(spark, settled, m: ImportMapping, inputs: list[Input], out: Path, tmp: 
     return result
 
 
+@contextmanager
+def _step(what: str) -> Iterator[None]:
+    t = time.perf_counter()
+    yield
+    log.info("%s in %.1f s", what, time.perf_counter() - t)
+
+
 def _zooms() -> tuple[int, ...]:
     from pipeline.aggregates import GRID_ZOOMS
 
     return GRID_ZOOMS
 
 
-def _newest(s, table: str, limit: datetime, newest: datetime | None) -> datetime | None:
+def _newest(s, table: str, limit: datetime, newest: datetime | None
+            ) -> tuple[datetime | None, int]:
     """The newest timestamp no later than ``limit`` (as ``cockpit import`` finds
-    ``extracted_at``), over every row read."""
+    ``extracted_at``) over every row read, and the number of rows (one pass)."""
     from pyspark.sql import functions as F
 
     lim = F.lit(limit).cast("timestamp_ntz")
     exprs = [F.max(F.when(F.col(c.name) <= lim, F.col(c.name))).alias(c.name)
              for c in TABLES[table].columns if c.kind == TIMESTAMP]
-    if not exprs:
-        return newest
-    row = s.agg(*exprs).collect()[0]
-    for v in row:
+    row = s.agg(F.count(F.lit(1)).alias("_rows"), *exprs).collect()[0]
+    for v in list(row)[1:]:
         if v is not None and (newest is None or v > newest):
             newest = v
-    return newest
+    return newest, int(row["_rows"])
 
 
 def _write_table(kept, table: str, columns: list[str], tmp: Path) -> None:
