@@ -19,10 +19,14 @@ high and noisy; CPU time in brackets where known):
 - generator: 1M 26 s, peak 324 MB; 10M 151 s (68 s CPU), peak 450 MB, 533 MB on disk;
   100M 3863 s wall at 21% CPU (833 s CPU), peak 874 MB, 5.5 GB (the peak is bounded
   by the chunk size and DuckDB's memory_limit for the monthly sums, not by the total).
-- Spark build (local[2], areas GeoJSON + 25 monthly Parquet files): 1M 496 s, peak
-  2.2 GB (driver + JVM + workers), 64 MB out; 10M 2270 s (227 s/M), peak 2.4 GB,
-  614 MB out (61 MB/M). 30M and 100M were not run (at 227 s/M, 100M would take about
-  6.3 h here: an extrapolation, not a measurement).
+- Spark build (local[2], areas GeoJSON + 25 monthly Parquet files), quiet machine,
+  after the 2026-12-05 aggregate fix: 1M 46 s; 10M 222 s (22.2 s/M), peak 2.5 GB
+  (driver + JVM + workers), 622 MB out; 30M 649 s (21.6 s/M), peak 6.0 GB (the driver
+  then held every file under 64 MB whole while settling: fixed, not re-measured),
+  1.9 GB out; 100M 2042 s (20.4 s/M), peak 2.6 GB, 6.8 GB out (68 MB/M). The largest
+  steps at 100M: the area aggregate 754 s, the cell aggregate 506 s, repeated ids
+  282 s, writing the rows 248 s, reading and cleaning 216 s.
+  (Before the fix, on a loaded machine: 1M 496 s, 10M 2270 s.)
 """
 
 from __future__ import annotations
@@ -198,6 +202,9 @@ def main() -> int:
             kept = doc["load_report"]["incidents"]["rows"]
             row |= {"build_s": b.seconds, "build_peak_mb": b.peak_mb, "out_mb": du_mb(out),
                     "read": kept, "aggregates": doc["aggregates"]}
+            for line in b.stderr.splitlines():  # the build's own step times
+                if line.endswith(" s") and " in " in line:
+                    print(f"[{tag}]   {line}", flush=True)
             print(f"[{tag}] built in {b.seconds:.1f} s, peak {b.peak_mb:.0f} MB (tree), "
                   f"{row['out_mb']:.0f} MB out, aggregates {doc['aggregates']}", flush=True)
         rows.append((m, row))

@@ -35,6 +35,7 @@ from data.importer.run import (
     _order,
     _read,
     _rebatch,
+    _released,
     read_input,
     settle_entry,
 )
@@ -105,7 +106,10 @@ def settle(inputs: list[Input], mapping: ImportMapping, given: ImportMapping | N
         small = _size(inp.path) <= FULL_READ_BYTES
         src, entry, _how = read_input(inp, given, mapping.crs,
                                       max_rows=None if small else PREVIEW_ROWS)
-        settled.append((inp, src, settle_entry(inp.table, src, entry, mapping)))
+        entry = settle_entry(inp.table, src, entry, mapping)
+        # a data file's cells are read again by its executor: keep only its header here
+        # (holding every small file whole put 30M rows on the driver at once)
+        settled.append((inp, src if inp.table == "areas" else _released(src), entry))
     lookup: AreaLookup | None = None
     counts: dict[str, int] = {}
     for inp, src, entry in settled:
